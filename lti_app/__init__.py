@@ -1,0 +1,176 @@
+"""Driehoek: an LTI 1.3 tool for placements, mentor feedback and reflection journals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lti_app import db
+from lti_app.config import load_settings
+from lti_app.extensions import babel, cache, csrf, limiter, login_manager
+
+LANGUAGES = ("nl", "en")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. ``overrides`` replace environment settings (tests use this)."""
+    overrides = dict(overrides or {})
+    app = Flask(
+        __name__,
+        instance_path=str(overrides.pop("INSTANCE_PATH", None) or ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    configure(app, overrides)
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, overrides: Mapping[str, Any]) -> None:
+    settings = load_settings(instance_path=Path(app.instance_path), overrides=overrides)
+    app.config.update(settings.values)
+    secure = settings.https
+    app.config.update(
+        IS_PRODUCTION=settings.is_production,
+        COOKIE_SECURE=secure,
+        LANGUAGES=LANGUAGES,
+        BABEL_DEFAULT_LOCALE="nl",
+        BABEL_DEFAULT_TIMEZONE="Europe/Brussels",
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "lti_app" / "translations"),
+        # Inside an LMS iframe the session cookie is third-party: it needs SameSite=None,
+        # Secure, and Partitioned (CHIPS) for browsers that block unpartitioned ones.
+        SESSION_COOKIE_NAME="driehoek_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_SAMESITE="None" if secure else "Lax",
+        SESSION_COOKIE_PARTITIONED=secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.SESSION_HOURS),
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session; a coach may keep a form open all day
+        WTF_CSRF_SSL_STRICT=False,  # Referer is often stripped inside LMS iframes
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=4 * 1024 * 1024,
+        RATELIMIT_STORAGE_URI=settings.REDIS_URL or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        CACHE_TYPE="RedisCache" if settings.REDIS_URL else "SimpleCache",
+        CACHE_REDIS_URL=settings.REDIS_URL,
+        CACHE_DEFAULT_TIMEOUT=300,
+        TESTING=settings.DRIEHOEK_ENV == "test",
+    )
+    if settings.TRUST_PROXY:
+        n = settings.TRUST_PROXY
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
+
+
+def register_logging(app: Flask) -> None:
+    level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
+    app.logger.setLevel(level)
+    if not app.logger.handlers or app.config["IS_PRODUCTION"]:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        app.logger.handlers = [handler]
+        app.logger.propagate = False
+
+
+def register_extensions(app: Flask) -> None:
+    from lti_app.lti.state import DatabaseStateStore, RedisStateStore
+
+    db.init_app(app)
+    if app.config["REDIS_URL"]:
+        import redis
+
+        app.extensions["state_store"] = RedisStateStore(
+            redis.Redis.from_url(app.config["REDIS_URL"])
+        )
+    else:
+        app.extensions["state_store"] = DatabaseStateStore(app.extensions["db_sessionmaker"])
+    babel.init_app(app, locale_selector=select_locale)
+    cache.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    @login_manager.user_loader
+    def _load_person(user_id: str) -> Any:
+        from lti_app.roster.models import Person
+
+        kind, _, raw = user_id.partition(":")
+        if kind != "person" or not raw.isdigit():
+            return None
+        return db.session().get(Person, int(raw))
+
+
+def select_locale() -> str | None:
+    chosen = session.get("locale")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return request.accept_languages.best_match(LANGUAGES) or "nl"
+
+
+def register_blueprints(app: Flask) -> None:
+    from lti_app.core.views import bp as core_bp
+    from lti_app.lti.views import bp as lti_bp
+    from lti_app.placements.views import bp as placements_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(lti_bp)
+    app.register_blueprint(placements_bp)
+    if not app.config["IS_PRODUCTION"]:
+        # The sandbox LMS is a development aid and never exists in production.
+        from lti_app.sandbox.views import bp as sandbox_bp
+
+        app.register_blueprint(sandbox_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from lti_app.security import check_view_declared
+
+    app.before_request(check_view_declared)
+
+    @app.context_processor
+    def _template_helpers() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        from lti_app.security import current_permissions
+
+        return {
+            "current_permissions": current_permissions,
+            "current_locale": lambda: str(get_locale() or "nl"),
+        }
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        # LMSs embed us in iframes, so no X-Frame-Options; CSP keeps scripts our own.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            "script-src 'self'; form-action *; frame-ancestors *; base-uri 'none'",
+        )
+        if app.config["COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from lti_app.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from lti_app.cli import register
+
+    register(app)

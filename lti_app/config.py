@@ -1,0 +1,160 @@
+"""Settings: one declarative list read from the environment, checked once at start-up.
+
+A bad value stops the app with a message that names the setting, so nothing half-configured
+ever serves a request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {value!r}")
+
+
+def _int(value: str) -> int:
+    return int(value.strip())
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return value.strip().rstrip("/")
+
+
+def _str(value: str) -> str:
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[str], Any]
+    default: Any = None
+    help: str = ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DRIEHOEK_ENV", _str, "development", "development, test or production"),
+    Setting("SECRET_KEY", _str, None, "signs sessions; required in production"),
+    Setting("DATABASE_URL", _str, None, "SQLAlchemy URL; default SQLite in instance/"),
+    Setting("BASE_URL", _url, "http://localhost:5000", "public URL of the tool"),
+    Setting("MAIL_URL", _str, None, "smtp://user:pass@host:port; default: .eml files"),
+    Setting("MAIL_FROM", _str, "Driehoek <driehoek@localhost>", "sender address"),
+    Setting("REDIS_URL", _str, None, "shared cache, rate limits and launch state"),
+    Setting("TRUST_PROXY", _int, 0, "number of proxies whose X-Forwarded-* to trust"),
+    Setting("SANDBOX_URL", _url, None, "public URL of the sandbox LMS (default: BASE_URL)"),
+    Setting("KEY_GRACE_DAYS", _int, 7, "days a rotated key stays published"),
+    Setting("LAUNCH_LEEWAY_SECONDS", _int, 60, "clock skew allowed on exp and iat"),
+    Setting("LAUNCH_STATE_TTL_SECONDS", _int, 600, "how long a login may wait for its launch"),
+    Setting("SESSION_HOURS", _int, 8, "how long a launched session lasts"),
+    Setting("DYNAMIC_REGISTRATION", _bool, True, "allow LTI Dynamic Registration"),
+    Setting("HTTP_TIMEOUT_SECONDS", _int, 10, "timeout for calls to the LMS"),
+    Setting("LOG_LEVEL", _str, "INFO", "logging level"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def is_production(self) -> bool:
+        return bool(self.values["DRIEHOEK_ENV"] == "production")
+
+    @property
+    def https(self) -> bool:
+        return str(self.values["BASE_URL"]).startswith("https://")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    instance_path: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read every setting, fail on the first bad one, and fill development defaults.
+
+    :raise SettingsError: a value does not parse, or production lacks ``SECRET_KEY``.
+    """
+    environ = os.environ if environ is None else environ
+    overrides = overrides or {}
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.name in overrides:
+            values[setting.name] = overrides[setting.name]
+            continue
+        raw = environ.get(setting.name)
+        if raw is None or raw == "":
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{setting.name}: {exc} ({setting.help})") from exc
+
+    if values["DRIEHOEK_ENV"] not in ENVIRONMENTS:
+        raise SettingsError(f"DRIEHOEK_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    instance = instance_path or Path("instance").resolve()
+    if values["SECRET_KEY"] is None:
+        if values["DRIEHOEK_ENV"] == "production":
+            raise SettingsError(
+                "SECRET_KEY is required in production: set it to a long random string "
+                "shared by every app server (python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        values["SECRET_KEY"] = _development_secret(instance)
+    elif len(values["SECRET_KEY"]) < 32 and values["DRIEHOEK_ENV"] == "production":
+        raise SettingsError("SECRET_KEY must be at least 32 characters in production.")
+    if values["DATABASE_URL"] is None:
+        instance.mkdir(parents=True, exist_ok=True)
+        values["DATABASE_URL"] = f"sqlite:///{instance / 'driehoek.sqlite3'}"
+    values["DATABASE_URL"] = _normalise_database_url(values["DATABASE_URL"])
+    if values["SANDBOX_URL"] is None:
+        values["SANDBOX_URL"] = values["BASE_URL"]
+    if values["DRIEHOEK_ENV"] == "production" and not str(values["BASE_URL"]).startswith("https"):
+        raise SettingsError(
+            "BASE_URL must be https in production: LMS iframes need secure cookies."
+        )
+    return Settings(values)
+
+
+def _normalise_database_url(url: str) -> str:
+    # psycopg 3 is the driver we ship; plain postgres URLs from hosting panels should just work.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _development_secret(instance: Path) -> str:
+    """A per-checkout secret kept in instance/, so development sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,514 @@
+"""Every pylti1p3 object is built here, and here pylti1p3's gaps are closed.
+
+The flow (LTI 1.3 core §5.1.1, OIDC third-party initiated login,
+https://www.imsglobal.org/spec/security/v1p0/#platform-originating-messages):
+
+1. The platform sends the browser to ``/lti/login`` with ``iss``, ``login_hint``,
+   ``target_link_uri`` (and usually ``client_id``, ``lti_message_hint``, ``lti_deployment_id``).
+2. We find the registration, make a ``state`` (also set as a cookie in this browser) and a
+   ``nonce``, store both server-side, and redirect to the platform's auth endpoint.
+3. The platform posts an ``id_token`` (a JWT it signed) and the ``state`` to ``/lti/launch``.
+4. We check the state against its cookie, the token's signature against the platform's JWKS,
+   its claims, and spend the nonce — then the launch is ours to trust.
+
+What pylti1p3 2.0.0 leaves open and this module closes:
+- nonces were checked for existence, never spent: here a nonce is taken atomically, once, and must
+  be the one issued with this very state;
+- ``aud`` was not verified (``verify_aud: False``) and a list took its first entry as the client
+  id: here ``aud`` must contain the client id, and ``azp`` is required and checked when ``aud``
+  holds several audiences (OIDC Core §3.1.3.7);
+- ``exp``/``iat`` are required and checked with a small leeway; only RSA signatures are accepted;
+- the nonce was checked *before* the signature, so a forged token could burn a real nonce;
+- every ``LtiException`` became a 500: here each failure becomes a typed ``LaunchError`` (4xx);
+- cookies lacked ``Partitioned``, so browsers blocking third-party cookies lost the state;
+- key sets were fetched without a timeout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+import requests
+from flask import Response, current_app
+from flask import request as flask_request
+from flask_babel import lazy_gettext as _l
+from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin
+from pylti1p3.contrib.flask import FlaskRequest as _FlaskRequest
+from pylti1p3.deep_link_resource import DeepLinkResource
+from pylti1p3.deployment import Deployment as LtiDeployment
+from pylti1p3.exception import LtiException, OIDCException
+from pylti1p3.launch_data_storage.base import LaunchDataStorage
+from pylti1p3.registration import Registration
+from pylti1p3.session import SessionService
+from pylti1p3.tool_config import ToolConfAbstract
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_app.errors import LaunchError
+from lti_app.lti import keys
+from lti_app.lti.models import Deployment, Platform
+from lti_app.lti.state import StateStore
+
+ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")
+MAX_ID_TOKEN_BYTES = 64 * 1024
+KEY_SET_CACHE_SECONDS = 3600
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+MESSAGE_TYPE = CLAIM + "message_type"
+VERSION = CLAIM + "version"
+DEPLOYMENT_ID = CLAIM + "deployment_id"
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+KNOWN_MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
+
+# Claims copied from the login request, so a launch whose cookie was blocked can be redone
+# in a new window (see views.continue_in_new_window).
+LOGIN_PARAMS = (
+    "iss",
+    "login_hint",
+    "target_link_uri",
+    "lti_message_hint",
+    "client_id",
+    "lti_deployment_id",
+)
+
+
+class TimeoutSession(requests.Session):
+    """requests.Session whose calls cannot hang a worker on a slow LMS."""
+
+    def __init__(self, timeout: float):
+        super().__init__()
+        self._timeout = timeout
+        self.headers["User-Agent"] = "Driehoek LTI tool"
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(*args, **kwargs)
+
+
+class DatabaseToolConf(ToolConfAbstract[_FlaskRequest]):
+    """Registrations and deployments from the database, with the tool's active signing key."""
+
+    def __init__(self, session: Session):
+        super().__init__()
+        self._session = session
+        self._key = keys.signing_key(session)
+        self.issuers_relation_types = {}
+
+    def check_iss_has_one_client(self, iss: str) -> bool:
+        return False  # always look up by issuer *and* client id
+
+    def _platforms(self, iss: str, client_id: str | None) -> list[Platform]:
+        query = select(Platform).where(Platform.issuer == iss)
+        if client_id:
+            query = query.where(Platform.client_id == client_id)
+        return list(self._session.scalars(query))
+
+    def platform(self, iss: str, client_id: str | None) -> Platform | None:
+        found = self._platforms(iss, client_id)
+        # Without a client id the issuer alone must be unambiguous.
+        return found[0] if len(found) == 1 else None
+
+    def _registration(self, platform: Platform) -> Registration:
+        registration = Registration()
+        registration.set_issuer(platform.issuer).set_client_id(platform.client_id)
+        registration.set_auth_login_url(platform.auth_login_url)
+        registration.set_auth_token_url(platform.auth_token_url)
+        registration.set_key_set_url(platform.key_set_url)
+        if platform.auth_audience:
+            registration.set_auth_audience(platform.auth_audience)
+        registration.set_tool_private_key(self._key.private_pem)
+        return registration
+
+    def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration:
+        platform = self.platform(iss, None)
+        return self._registration(platform) if platform else None  # type: ignore[return-value]
+
+    def find_registration_by_params(
+        self, iss: str, client_id: str, *args: Any, **kwargs: Any
+    ) -> Registration:
+        platform = self.platform(iss, client_id)
+        return self._registration(platform) if platform else None  # type: ignore[return-value]
+
+    def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
+        return self.find_deployment_by_params(iss, deployment_id, None)  # type: ignore[arg-type]
+
+    def find_deployment_by_params(
+        self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
+    ) -> LtiDeployment | None:
+        platform = self.platform(iss, client_id)
+        if platform is None or not isinstance(deployment_id, str):
+            return None
+        found = self._session.scalars(
+            select(Deployment).where(
+                Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
+            )
+        ).first()
+        return LtiDeployment().set_deployment_id(deployment_id) if found else None
+
+
+class StoreLaunchData(LaunchDataStorage[Any]):
+    """pylti1p3's storage interface over our StateStore (database or Redis)."""
+
+    def __init__(self, store: StateStore, ttl: int):
+        super().__init__()
+        self._store = store
+        self._ttl = ttl
+
+    def get_session_cookie_name(self) -> str | None:
+        return None  # our keys are random and server-side; no extra session cookie needed
+
+    def can_set_keys_expiration(self) -> bool:
+        return True
+
+    def get_value(self, key: str) -> Any:
+        return self._store.get(self._prepare_key(key))
+
+    def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
+        self._store.put(self._prepare_key(key), value, exp or self._ttl)
+
+    def check_value(self, key: str) -> bool:
+        return self._store.get(self._prepare_key(key)) is not None
+
+    def take_value(self, key: str) -> Any:
+        return self._store.take(self._prepare_key(key))
+
+
+class SpendingSessionService(SessionService):
+    """Nonces that are spent on use and bound to the state they were issued with."""
+
+    data_storage: StoreLaunchData
+
+    def __init__(self, request: _FlaskRequest, storage: StoreLaunchData, ttl: int):
+        super().__init__(request)
+        self.set_data_storage(storage)
+        self._launch_data_lifetime = ttl
+        self._last_nonce: str | None = None
+
+    def save_nonce(self, nonce: str) -> None:
+        self._last_nonce = nonce
+        super().save_nonce(nonce)
+
+    def save_state_params(self, state: str, params: Mapping[str, object]) -> None:
+        # pylint saves the nonce just before the state params: bind the two together here.
+        super().save_state_params(state, {**params, "nonce": self._last_nonce})
+
+    def check_nonce(self, nonce: str) -> bool:
+        return self.data_storage.take_value(self._get_key("nonce", nonce)) is not None
+
+
+class PartitionedCookieService(FlaskCookieService):
+    """State cookies that survive inside an LMS iframe: SameSite=None; Secure; Partitioned."""
+
+    def __init__(self, request: _FlaskRequest, secure: bool):
+        super().__init__(request)
+        self._secure = secure
+
+    def update_response(self, response: Response) -> None:
+        for key, data in self._cookie_data_to_set.items():
+            response.set_cookie(
+                key,
+                str(data["value"]),
+                max_age=data["exp"],
+                path="/",
+                httponly=True,
+                secure=self._secure,
+                samesite="None" if self._secure else "Lax",
+                partitioned=self._secure,
+            )
+
+
+class HardenedMessageLaunch(FlaskMessageLaunch):
+    """pylti1p3's launch with the checks it skips, in an order that spends nothing on forgeries."""
+
+    def __init__(self, *args: Any, leeway: int, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._leeway = leeway
+        self._state_params: Mapping[str, Any] | None = None
+
+    def validate(self) -> HardenedMessageLaunch:
+        if self._restored:
+            raise LtiException("Can't validate restored launch")
+        self._validated = True
+        try:
+            self.validate_state()
+            self.validate_jwt_format()
+            self.validate_registration()
+            self.validate_jwt_signature()
+            self.validate_nonce()
+            self.validate_deployment()
+            self.validate_message()
+            self.save_launch_data()
+        except Exception:
+            self._validated = False
+            raise
+        return self
+
+    def get_client_id(self) -> str:
+        aud = self._get_jwt_body().get("aud")
+        if isinstance(aud, str):
+            return aud
+        if isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
+            if len(aud) == 1:
+                return str(aud[0])
+            azp = self._get_jwt_body().get("azp")
+            if not azp:
+                raise LaunchError("aud has several audiences but no azp")
+            if azp not in aud:
+                raise LaunchError("azp is not one of the audiences")
+            return str(azp)
+        raise LaunchError("aud missing or malformed")
+
+    def validate_state(self) -> HardenedMessageLaunch:
+        state = self._get_request_param("state")
+        if not state:
+            raise LaunchError("missing state parameter")
+        params = self._session_service.get_state_params(state)
+        if not params:
+            raise LaunchError("state unknown or expired", _STATE_EXPIRED)
+        cookie = self._cookie_service.get_cookie(state)
+        if cookie is None:
+            error = LaunchError("no state cookie", _COOKIE_BLOCKED)
+            error.extra = {"state": state}  # type: ignore[attr-defined]
+            raise error
+        if cookie != state:
+            raise LaunchError("state does not match its cookie")
+        self._state_params = params
+        return self
+
+    def validate_jwt_format(self) -> HardenedMessageLaunch:
+        super().validate_jwt_format()
+        if not isinstance(self._jwt.get("body"), dict) or not isinstance(
+            self._jwt.get("header"), dict
+        ):
+            raise LaunchError("id_token header or body is not a JSON object")
+        alg = self._jwt["header"].get("alg")
+        if alg not in ALLOWED_ALGORITHMS:
+            raise LaunchError(f"signature algorithm {str(alg)[:20]!r} not accepted")
+        return self
+
+    def get_public_key(self) -> tuple[str, str]:
+        try:
+            return super().get_public_key()
+        except LtiException:
+            # The platform may have rotated its keys since we cached them: fetch once more.
+            if self._public_key_cache_data_storage is None:
+                raise
+            url = self._registration.get_key_set_url() if self._registration else None
+            if not url:
+                raise
+            self._public_key_cache_data_storage.set_value(_key_set_cache_key(url), None, 1)
+            self._registration.set_key_set(None)  # type: ignore[union-attr]
+            return super().get_public_key()
+
+    def validate_jwt_signature(self) -> HardenedMessageLaunch:
+        public_key, alg = self.get_public_key()
+        if alg not in ALLOWED_ALGORITHMS:
+            raise LaunchError("platform key has an algorithm we do not accept")
+        assert self._registration is not None
+        try:
+            jwt.decode(
+                self._get_id_token(),
+                public_key,
+                algorithms=[alg],
+                audience=self.get_client_id(),
+                issuer=self._registration.get_issuer(),
+                leeway=self._leeway,
+                options={"require": ["exp", "iat", "iss", "aud", "nonce"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise LaunchError("id_token expired", _EXPIRED) from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise LaunchError("id_token issued in the future", _CLOCK) from exc
+        except jwt.InvalidTokenError as exc:
+            raise LaunchError(f"id_token rejected: {exc}") from exc
+        return self
+
+    def validate_nonce(self) -> HardenedMessageLaunch:
+        nonce = self._get_jwt_body().get("nonce")
+        if not isinstance(nonce, str) or not nonce:
+            raise LaunchError("nonce missing")
+        assert self._state_params is not None
+        if self._state_params.get("nonce") != nonce:
+            raise LaunchError("nonce was not issued with this state")
+        if not self._session_service.check_nonce(nonce):
+            raise LaunchError("nonce already used (replayed launch)", _REPLAYED)
+        return self
+
+    def validate_message(self) -> HardenedMessageLaunch:
+        body = self._get_jwt_body()
+        if body.get(VERSION) != "1.3.0":
+            raise LaunchError("LTI version is not 1.3.0")
+        if body.get(MESSAGE_TYPE) not in KNOWN_MESSAGE_TYPES:
+            raise LaunchError("missing or unsupported message type")
+        if not body.get("sub"):
+            raise LaunchError("anonymous launch (no sub)", _ANONYMOUS)
+        target = body.get(CLAIM + "target_link_uri")
+        base = current_app.config["BASE_URL"]
+        if target and not _same_origin(str(target), base):
+            raise LaunchError("target_link_uri is not this tool")
+        super().validate_message()
+        return self
+
+    def validate_deployment(self) -> HardenedMessageLaunch:
+        if not isinstance(self._get_jwt_body().get(DEPLOYMENT_ID), str):
+            raise LaunchError("deployment_id missing")
+        super().validate_deployment()
+        return self
+
+
+def _same_origin(url: str, base: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc)
+
+
+def _key_set_cache_key(url: str) -> str:
+    return "key-set-url-" + hashlib.md5(url.encode(), usedforsecurity=False).hexdigest()
+
+
+# Messages a person sees (the reason above is only for the log).
+
+_STATE_EXPIRED = _l("The sign-in took too long or was already used.")
+_COOKIE_BLOCKED = _l("Your browser blocked the cookie Driehoek needs inside the course page.")
+_EXPIRED = _l("The sign-in from your learning platform has expired.")
+_CLOCK = _l("The learning platform's clock and ours disagree.")
+_REPLAYED = _l("This sign-in was already used.")
+_ANONYMOUS = _l("Driehoek needs to know who you are, but the platform sent no user.")
+
+
+class Tool:
+    """Builds the pylti1p3 objects for one request: the only place that knows their wiring."""
+
+    def __init__(self, session: Session, store: StateStore):
+        config = current_app.config
+        self._session = session
+        self._config = DatabaseToolConf(session)
+        self._request = _FlaskRequest(request_is_secure=config["COOKIE_SECURE"])
+        self._storage = StoreLaunchData(store, config["LAUNCH_STATE_TTL_SECONDS"])
+        self._sessions = SpendingSessionService(
+            self._request, self._storage, config["LAUNCH_STATE_TTL_SECONDS"]
+        )
+        self._cookies = PartitionedCookieService(self._request, config["COOKIE_SECURE"])
+        self._http = TimeoutSession(config["HTTP_TIMEOUT_SECONDS"])
+
+    @property
+    def tool_conf(self) -> DatabaseToolConf:
+        return self._config
+
+    def login(self, launch_url: str) -> Response:
+        """Answer a login initiation with the redirect to the platform's auth endpoint.
+
+        :raise LaunchError: unknown issuer or client, or a request missing what OIDC needs.
+        """
+        params = {k: flask_request.values.get(k) for k in LOGIN_PARAMS}
+        if not params["iss"] or not params["login_hint"] or not params["target_link_uri"]:
+            raise LaunchError("login without iss, login_hint or target_link_uri", _INCOMPLETE)
+        if not _same_origin(str(params["target_link_uri"]), current_app.config["BASE_URL"]):
+            raise LaunchError("login target_link_uri is not this tool", _INCOMPLETE)
+        if self._config.platform(str(params["iss"]), params["client_id"]) is None:
+            raise LaunchError("login from an unknown issuer or client id", _UNKNOWN_PLATFORM)
+        oidc = FlaskOIDCLogin(
+            self._request,
+            self._config,
+            session_service=self._sessions,
+            cookie_service=self._cookies,
+        )
+        oidc.pass_params_to_launch({k: v for k, v in params.items() if v})
+        try:
+            response: Response = oidc.redirect(launch_url)
+        except OIDCException as exc:
+            raise LaunchError(f"login refused: {exc}", _UNKNOWN_PLATFORM) from exc
+        return response
+
+    def launch(self) -> HardenedMessageLaunch:
+        """Validate the launch posted by the platform.
+
+        :raise LaunchError: for every reason a launch is refused; nothing has been written.
+        """
+        token = flask_request.form.get("id_token", "")
+        if not token:
+            raise LaunchError("launch without id_token", _INCOMPLETE)
+        if len(token) > MAX_ID_TOKEN_BYTES:
+            raise LaunchError(f"id_token of {len(token)} bytes is too large")
+        launch = HardenedMessageLaunch(
+            self._request,
+            self._config,
+            session_service=self._sessions,
+            cookie_service=self._cookies,
+            requests_session=self._http,
+            leeway=current_app.config["LAUNCH_LEEWAY_SECONDS"],
+        )
+        launch.set_public_key_caching(self._storage, KEY_SET_CACHE_SECONDS)
+        try:
+            launch.validate()
+        except LaunchError:
+            raise
+        except LtiException as exc:
+            raise LaunchError(f"launch refused: {exc}", _refusal_message(str(exc))) from exc
+        except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
+            raise LaunchError(f"malformed launch: {type(exc).__name__}") from exc
+        return launch
+
+    def login_params(self, state: str) -> Mapping[str, Any] | None:
+        result: Mapping[str, Any] | None = self._sessions.get_state_params(state)
+        return result
+
+    def deep_link_response(
+        self, launch_data: Mapping[str, Any], items: list[DeepLinkResource]
+    ) -> tuple[str, str]:
+        """The signed LtiDeepLinkingResponse JWT and the URL to post it to (LTI DL 2.0 §4.2)."""
+        settings = launch_data[DL_SETTINGS]
+        platform = self._config.platform(
+            launch_data["iss"], launch_data.get("azp") or _aud(launch_data)
+        )
+        if platform is None:
+            raise LaunchError("deep link for a registration that no longer exists")
+        now = int(time.time())
+        message: dict[str, Any] = {
+            "iss": platform.client_id,
+            "aud": platform.issuer,
+            "iat": now,
+            "exp": now + 600,
+            "nonce": hashlib.sha256(f"{now}{id(items)}".encode()).hexdigest(),
+            DEPLOYMENT_ID: launch_data[DEPLOYMENT_ID],
+            MESSAGE_TYPE: "LtiDeepLinkingResponse",
+            VERSION: "1.3.0",
+            "https://purl.imsglobal.org/spec/lti-dl/claim/content_items": [
+                i.to_dict() for i in items
+            ],
+        }
+        if settings.get("data") is not None:
+            message["https://purl.imsglobal.org/spec/lti-dl/claim/data"] = settings["data"]
+        key = keys.signing_key(self._session)
+        token = jwt.encode(message, key.private_pem, algorithm="RS256", headers={"kid": key.kid})
+        return token, settings["deep_link_return_url"]
+
+    def apply_cookies(self, response: Response) -> Response:
+        self._cookies.update_response(response)
+        return response
+
+
+def _aud(launch_data: Mapping[str, Any]) -> str:
+    aud = launch_data.get("aud")
+    return str(aud[0]) if isinstance(aud, list) else str(aud)
+
+
+_INCOMPLETE = _l("The learning platform sent an incomplete request.")
+_UNKNOWN_PLATFORM = _l(
+    "This learning platform is not registered with Driehoek. Ask your LMS administrator to register it."
+)
+
+
+def _refusal_message(reason: str) -> Any:
+    lowered = reason.lower()
+    if "deployment" in lowered:
+        return _l(
+            "This course's deployment of Driehoek is not registered. Ask your LMS administrator."
+        )
+    if "registration" in lowered or "client id" in lowered:
+        return _UNKNOWN_PLATFORM
+    return None

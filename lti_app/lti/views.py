@@ -1,0 +1,240 @@
+"""LTI endpoints: login, launch, deep linking, keys, registration. Thin: the work is in tool.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import login_user
+from pylti1p3.deep_link_resource import DeepLinkResource
+
+from lti_app import db
+from lti_app.errors import LaunchError, LaunchForbidden
+from lti_app.extensions import csrf, limiter
+from lti_app.lti import registration
+from lti_app.lti.roles import map_roles
+from lti_app.lti.tool import DL_SETTINGS, LOGIN_PARAMS, MESSAGE_TYPE, TimeoutSession, Tool
+from lti_app.roster.service import record_launch
+from lti_app.security import ROLE_PERMISSIONS, Permission, public, requires
+
+bp = Blueprint("lti", __name__)
+
+
+def _tool() -> Tool:
+    if "lti_tool" not in g:
+        g.lti_tool = Tool(db.session(), current_app.extensions["state_store"])
+    tool: Tool = g.lti_tool
+    return tool
+
+
+def _urls() -> registration.ToolUrls:
+    return registration.ToolUrls(current_app.config["BASE_URL"])
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit("120/minute")
+@public
+def login() -> Any:
+    """OIDC login initiation (LTI 1.3 §5.1.1.1). In an iframe, first check that cookies work."""
+    in_iframe = request.headers.get("Sec-Fetch-Dest") == "iframe"
+    if in_iframe and request.values.get("cookies") is None:
+        params = {k: request.values[k] for k in LOGIN_PARAMS if request.values.get(k)}
+        return render_template(
+            "lti/cookie_check.html",
+            params=params,
+            secure=current_app.config["COOKIE_SECURE"],
+        )
+    return _tool().login(_urls().launch)
+
+
+@bp.route("/lti/launch", methods=["POST"])
+@csrf.exempt
+@limiter.limit("120/minute")
+@public
+def launch() -> Any:
+    """The launch (and deep-linking) redirect URI: verify, record who came, and sign them in."""
+    tool = _tool()
+    try:
+        message_launch = tool.launch()
+    except LaunchError as exc:
+        state = getattr(exc, "extra", {}).get("state") if hasattr(exc, "extra") else None
+        params = tool.login_params(state) if state else None
+        if params:
+            current_app.logger.info("launch without state cookie; offering a new window")
+            resume = {k: v for k, v in params.items() if k in LOGIN_PARAMS}
+            return render_template("lti/cookies_blocked.html", params=resume), 400
+        raise
+
+    claims = message_launch.get_launch_data()
+    platform = tool.tool_conf.platform(claims["iss"], message_launch.get_client_id())
+    if platform is None:  # deleted between validation and here
+        raise LaunchError("registration disappeared during launch")
+    role = map_roles(claims.get("https://purl.imsglobal.org/spec/lti/claim/roles", []))
+    if role is None:
+        raise LaunchForbidden(
+            "launch with no role Driehoek knows",
+            _("Driehoek is for students, coaches and coordinators of this course."),
+            _("If you should have access, ask your coach to check your role in the course."),
+        )
+    is_deep_link = claims.get(MESSAGE_TYPE) == "LtiDeepLinkingRequest"
+    if is_deep_link and Permission.DEEP_LINK not in ROLE_PERMISSIONS[role]:
+        raise LaunchForbidden(
+            "deep linking by a role that may not place content",
+            _("Only coaches can add Driehoek to a course."),
+        )
+
+    s = db.session()
+    person, course, _membership = record_launch(s, platform, claims, role)
+    s.commit()
+
+    session.clear()
+    session.permanent = True
+    login_user(person)
+    session["role"] = role.value
+    session["course_id"] = course.id if course else None
+    session["locale"] = _locale_from(person.locale)
+    session["launch_id"] = message_launch.get_launch_id()
+    current_app.logger.info(
+        "launch ok: person %s as %s in course %s", person.id, role.value, session["course_id"]
+    )
+    if is_deep_link:
+        return redirect(url_for("lti.deep_link"), code=303)
+    return redirect(url_for("placements.home"), code=303)
+
+
+def _locale_from(value: str | None) -> str | None:
+    if not value:
+        return None
+    language = value.replace("_", "-").split("-", 1)[0].lower()
+    return language if language in current_app.config["LANGUAGES"] else None
+
+
+@bp.route("/lti/continue", methods=["POST"])
+@csrf.exempt
+@limiter.limit("30/minute")
+@public
+def continue_in_new_window() -> Any:
+    """The cookie fallback: the new window starts the login again, now as a first-party page."""
+    return _tool().login(_urls().launch)
+
+
+DEEP_LINK_CHOICES = {
+    "overview": ("Placement overview", "placements.home"),
+}
+
+
+@bp.route("/lti/deep-link", methods=["GET", "POST"])
+@requires(Permission.DEEP_LINK)
+def deep_link() -> Any:
+    """The coach picks what to place in the course; we answer with a signed deep-linking response."""
+    launch_id = session.get("launch_id")
+    claims = _launch_data(launch_id)
+    if not claims or claims.get(MESSAGE_TYPE) != "LtiDeepLinkingRequest":
+        raise LaunchError(
+            "deep-link page without a deep-linking launch",
+            _("This page only works right after choosing Driehoek in the course's content picker."),
+        )
+    if request.method == "GET":
+        return render_template("lti/deep_link.html", settings=claims[DL_SETTINGS])
+    choice = request.form.get("choice", "")
+    if choice not in DEEP_LINK_CHOICES:
+        return render_template(
+            "lti/deep_link.html",
+            settings=claims[DL_SETTINGS],
+            error=_("Choose what to add to the course."),
+        ), 400
+    resource = DeepLinkResource()
+    resource.set_url(_urls().launch).set_title(_("Placement overview")).set_custom_params(
+        {"driehoek_view": choice}
+    )
+    token, return_url = _tool().deep_link_response(claims, [resource])
+    session.pop("launch_id", None)
+    return render_template("lti/autopost.html", action=return_url, fields={"JWT": token})
+
+
+def _launch_data(launch_id: str | None) -> dict[str, Any] | None:
+    if not launch_id:
+        return None
+    # pylti1p3 stores a validated launch's claims under its launch id ("lti1p3-launch-…").
+    data: dict[str, Any] | None = current_app.extensions["state_store"].get(launch_id)
+    return data
+
+
+@bp.route("/.well-known/jwks.json")
+@public
+def jwks() -> Any:
+    from lti_app.lti.keys import published_keys
+
+    keys = published_keys(db.session(), current_app.config["KEY_GRACE_DAYS"])
+    response = jsonify({"keys": keys})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/lti/config/canvas.json")
+@public
+def canvas_json() -> Any:
+    return jsonify(
+        registration.canvas_configuration(
+            _urls(), "Driehoek", _("Placements, mentor feedback and reflection journals")
+        )
+    )
+
+
+@bp.route("/lti/register")
+@limiter.limit("10/minute")
+@public
+def register() -> Any:
+    """LTI Dynamic Registration: the LMS opens this in a window or iframe during set-up."""
+    if not current_app.config["DYNAMIC_REGISTRATION"]:
+        return render_template(
+            "lti/registered.html",
+            error=_("Dynamic registration is switched off for this installation."),
+        ), 403
+    http = TimeoutSession(current_app.config["HTTP_TIMEOUT_SECONDS"])
+    s = db.session()
+    try:
+        platform = registration.dynamic_register(
+            s,
+            http,
+            _urls(),
+            request.args.get("openid_configuration", ""),
+            request.args.get("registration_token"),
+            "Driehoek",
+            require_https=current_app.config["IS_PRODUCTION"],
+        )
+        s.commit()
+    except registration.RegistrationError as exc:
+        s.rollback()
+        current_app.logger.warning("dynamic registration refused: %s", exc)
+        return render_template("lti/registered.html", error=str(exc)), 400
+    current_app.logger.info("dynamic registration stored for %s", platform.issuer)
+    return render_template("lti/registered.html", platform=platform)
+
+
+@bp.route("/admin/registrations")
+@requires(Permission.MANAGE_REGISTRATIONS)
+def registrations() -> Any:
+    platforms = registration.list_platforms(db.session())
+    return render_template("lti/registrations.html", platforms=platforms, urls=_urls())
+
+
+@bp.after_app_request
+def _state_cookies(response: Response) -> Response:
+    tool: Tool | None = g.get("lti_tool")
+    if tool is not None:
+        tool.apply_cookies(response)
+    return response

@@ -1,0 +1,236 @@
+"""The sandbox LMS: a small, real LTI 1.3 platform for development, apart from the tool's code.
+
+It plays the LMS side of the OIDC launch (LTI 1.3 §5.1.1): its buttons send the browser to the
+tool's login URL; its auth endpoint signs an id_token for the chosen demo person and posts it to
+the tool; it receives deep-linking responses. It talks to the tool only over HTTP and through the
+registration that an administrator would make (``ensure_registered``), never by calling tool code.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import current_app
+from jwcrypto.jwk import JWK
+from sqlalchemy.orm import Session
+
+CLIENT_ID = "driehoek-sandbox"
+DEPLOYMENT_ID = "sandbox-deployment-1"
+KID = "sandbox-key-1"
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    id: str
+    given_name: str
+    family_name: str
+    email: str
+    roles: tuple[str, ...]
+    locale: str = "nl-BE"
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def is_staff(self) -> bool:
+        return any("Instructor" in r or "Administrator" in r for r in self.roles)
+
+
+COURSE = {"id": "demo-stage-so-2026", "title": "Stage SO 2026-2027 (demo)", "label": "STAGE-SO"}
+RESOURCE_LINK = {"id": "demo-link-overview", "title": "Driehoek"}
+
+PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson(
+        "coach-an",
+        "An",
+        "Peeters",
+        "an.peeters@hogeschool.example",
+        (LIS + "membership#Instructor",),
+    ),
+    DemoPerson(
+        "coordinator-koen",
+        "Koen",
+        "Maes",
+        "koen.maes@hogeschool.example",
+        (LIS + "membership#Instructor", LIS + "institution/person#Administrator"),
+    ),
+    DemoPerson(
+        "student-lotte",
+        "Lotte",
+        "Janssens",
+        "lotte.janssens@student.example",
+        (LIS + "membership#Learner",),
+    ),
+    DemoPerson(
+        "student-mehdi",
+        "Mehdi",
+        "El Amrani",
+        "mehdi.elamrani@student.example",
+        (LIS + "membership#Learner",),
+    ),
+    DemoPerson(
+        "student-sofie",
+        "Sofie",
+        "De Smet",
+        "sofie.desmet@student.example",
+        (LIS + "membership#Learner",),
+        locale="en-GB",
+    ),
+    DemoPerson(
+        "student-jonas",
+        "Jonas",
+        "Willems",
+        "jonas.willems@student.example",
+        (LIS + "membership#Learner",),
+    ),
+)
+
+
+def person(person_id: str) -> DemoPerson | None:
+    return next((p for p in PEOPLE if p.id == person_id), None)
+
+
+def issuer() -> str:
+    return str(current_app.config["SANDBOX_URL"]) + "/sandbox"
+
+
+def tool_launch_url() -> str:
+    return str(current_app.config["BASE_URL"]) + "/lti/launch"
+
+
+def tool_login_url() -> str:
+    return str(current_app.config["BASE_URL"]) + "/lti/login"
+
+
+def _key_path() -> Path:
+    return Path(current_app.instance_path) / "sandbox_platform_key.pem"
+
+
+def private_key_pem() -> str:
+    """The sandbox's signing key, made once and kept in instance/ (development only)."""
+    path = _key_path()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(pem)
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text()
+
+
+def jwks() -> dict[str, Any]:
+    public = json.loads(JWK.from_pem(private_key_pem().encode()).export_public())
+    public.update({"kid": KID, "alg": "RS256", "use": "sig"})
+    return {"keys": [public]}
+
+
+def ensure_registered(session: Session) -> None:
+    """Register the sandbox with the tool the way an administrator would with `platform add`."""
+    from lti_app.lti.registration import add_platform
+
+    base = str(current_app.config["SANDBOX_URL"]) + "/sandbox"
+    add_platform(
+        session,
+        issuer=issuer(),
+        client_id=CLIENT_ID,
+        deployment_ids=[DEPLOYMENT_ID],
+        auth_login_url=base + "/auth",
+        auth_token_url=base + "/token",
+        key_set_url=base + "/jwks.json",
+        name="Sandbox LMS",
+        source="sandbox",
+    )
+
+
+def message_hint(kind: str) -> str:
+    """Opaque to the tool, meaningful to us: which message the login should end in."""
+    return jwt.encode(
+        {"kind": kind, "exp": int(time.time()) + 600},
+        current_app.config["SECRET_KEY"] + ":sandbox",
+        algorithm="HS256",
+    )
+
+
+def read_message_hint(hint: str) -> str | None:
+    try:
+        data = jwt.decode(hint, current_app.config["SECRET_KEY"] + ":sandbox", algorithms=["HS256"])
+    except jwt.InvalidTokenError:
+        return None
+    kind = data.get("kind")
+    return kind if kind in {"resource", "deeplink"} else None
+
+
+def id_token(who: DemoPerson, nonce: str, kind: str) -> str:
+    """A signed launch for ``who``: a resource link launch or a deep-linking request."""
+    now = int(time.time())
+    base = str(current_app.config["SANDBOX_URL"]) + "/sandbox"
+    claims: dict[str, Any] = {
+        "iss": issuer(),
+        "aud": CLIENT_ID,
+        "azp": CLIENT_ID,
+        "sub": who.id,
+        "iat": now,
+        "exp": now + 300,
+        "nonce": nonce,
+        "name": who.name,
+        "given_name": who.given_name,
+        "family_name": who.family_name,
+        "email": who.email,
+        CLAIM + "version": "1.3.0",
+        CLAIM + "deployment_id": DEPLOYMENT_ID,
+        CLAIM + "target_link_uri": tool_launch_url(),
+        CLAIM + "roles": list(who.roles),
+        CLAIM + "context": {
+            "id": COURSE["id"],
+            "title": COURSE["title"],
+            "label": COURSE["label"],
+            "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
+        },
+        CLAIM + "tool_platform": {
+            "guid": "driehoek-sandbox",
+            "name": "Sandbox LMS",
+            "product_family_code": "driehoek-sandbox",
+        },
+        CLAIM + "launch_presentation": {"document_target": "iframe", "locale": who.locale},
+        "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+            "context_memberships_url": f"{base}/nrps/{COURSE['id']}/memberships",
+            "service_versions": ["2.0"],
+        },
+        "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
+            "scope": [
+                "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+                "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+            ],
+            "lineitems": f"{base}/ags/{COURSE['id']}/lineitems",
+        },
+    }
+    if kind == "deeplink":
+        claims[CLAIM + "message_type"] = "LtiDeepLinkingRequest"
+        claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
+            "deep_link_return_url": f"{base}/deep-link-return",
+            "accept_types": ["ltiResourceLink"],
+            "accept_presentation_document_targets": ["iframe", "window"],
+            "accept_multiple": False,
+            "data": "sandbox-dl-" + uuid.uuid4().hex[:8],
+        }
+    else:
+        claims[CLAIM + "message_type"] = "LtiResourceLinkRequest"
+        claims[CLAIM + "resource_link"] = RESOURCE_LINK
+    return jwt.encode(claims, private_key_pem(), algorithm="RS256", headers={"kid": KID})

@@ -1,0 +1,108 @@
+"""The sandbox LMS's pages: a demo course with launch buttons, its auth endpoint and keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+
+from lti_app import db
+from lti_app.extensions import csrf
+from lti_app.sandbox import platform
+from lti_app.security import public
+
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+PLACED_KEY = "sandbox-placed-items"
+MONTH = 30 * 24 * 3600
+
+
+@bp.route("/")
+@public
+def course() -> Any:
+    """The demo course page: choose who you are and open Driehoek inside it, as an LMS does."""
+    platform.ensure_registered(db.session())
+    db.session().commit()
+    placed = current_app.extensions["state_store"].get(PLACED_KEY) or []
+    return render_template(
+        "sandbox/course.html",
+        course=platform.COURSE,
+        people=platform.PEOPLE,
+        login_url=platform.tool_login_url(),
+        launch_url=platform.tool_launch_url(),
+        issuer=platform.issuer(),
+        client_id=platform.CLIENT_ID,
+        deployment_id=platform.DEPLOYMENT_ID,
+        resource_hint=platform.message_hint("resource"),
+        deeplink_hint=platform.message_hint("deeplink"),
+        placed=placed,
+        message=request.args.get("message"),
+    )
+
+
+@bp.route("/auth")
+@public
+def auth() -> Any:
+    """The platform's OIDC authorization endpoint: answers the tool's login redirect."""
+    args = request.args
+    error = None
+    who = platform.person(args.get("login_hint", ""))
+    kind = platform.read_message_hint(args.get("lti_message_hint", ""))
+    if args.get("client_id") != platform.CLIENT_ID:
+        error = "unknown client_id"
+    elif args.get("redirect_uri") != platform.tool_launch_url():
+        error = "redirect_uri is not the registered launch URL"
+    elif args.get("response_type") != "id_token" or args.get("scope") != "openid":
+        error = "response_type must be id_token and scope openid"
+    elif not args.get("nonce") or not args.get("state"):
+        error = "nonce and state are required"
+    elif who is None:
+        error = "unknown login_hint"
+    elif kind is None:
+        error = "lti_message_hint missing or expired"
+    if error:
+        return render_template("sandbox/error.html", error=error), 400
+    assert who is not None and kind is not None
+    token = platform.id_token(who, args["nonce"], kind)
+    return render_template(
+        "lti/autopost.html",
+        action=args["redirect_uri"],
+        fields={"id_token": token, "state": args["state"]},
+    )
+
+
+@bp.route("/jwks.json")
+@public
+def jwks() -> Any:
+    return platform.jwks()
+
+
+@bp.route("/deep-link-return", methods=["POST"])
+@csrf.exempt
+@public
+def deep_link_return() -> Any:
+    """Receives the tool's LtiDeepLinkingResponse and checks its signature with the tool's JWKS."""
+    token = request.form.get("JWT", "")
+    try:
+        client = jwt.PyJWKClient(str(current_app.config["BASE_URL"]) + "/.well-known/jwks.json")
+        key = client.get_signing_key_from_jwt(token)
+        claims = jwt.decode(
+            token,
+            key.key,
+            algorithms=["RS256"],
+            audience=platform.issuer(),
+            issuer=platform.CLIENT_ID,
+        )
+    except jwt.PyJWTError as exc:
+        return render_template(
+            "sandbox/error.html", error=f"deep-linking response rejected: {exc}"
+        ), 400
+    items = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])
+    store = current_app.extensions["state_store"]
+    placed = store.get(PLACED_KEY) or []
+    placed.extend({"title": i.get("title"), "url": i.get("url")} for i in items)
+    store.put(PLACED_KEY, placed[-20:], MONTH)
+    # The response arrives inside the tool's frame; the LMS page itself must reload.
+    target = url_for("sandbox.course", message=_("Driehoek was added to the course."))
+    return render_template("sandbox/returned.html", target=target)

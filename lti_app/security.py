@@ -1,0 +1,98 @@
+"""Who may do what. Roles become permissions once; every view declares the permission it needs.
+
+A view without a declaration is refused (default deny): ``check_view_declared`` runs before
+every request and a test walks the URL map to keep it that way.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, current_app, g, request, session
+from flask_login import current_user
+
+from lti_app.roster.models import Role
+
+
+class Permission(enum.StrEnum):
+    PUBLIC = "public"
+    STUDENT_HOME = "student_home"
+    COACH_HOME = "coach_home"
+    VIEW_ROSTER = "view_roster"
+    MANAGE_REGISTRATIONS = "manage_registrations"
+    DEEP_LINK = "deep_link"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.STUDENT: frozenset({Permission.STUDENT_HOME}),
+    Role.COACH: frozenset({Permission.COACH_HOME, Permission.VIEW_ROSTER, Permission.DEEP_LINK}),
+    Role.COORDINATOR: frozenset(
+        {
+            Permission.COACH_HOME,
+            Permission.VIEW_ROSTER,
+            Permission.DEEP_LINK,
+            Permission.MANAGE_REGISTRATIONS,
+        }
+    ),
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def requires(permission: Permission) -> Callable[[F], F]:
+    """Declare what a view needs.
+
+    :raise 401: nobody is signed in (the page says to open Driehoek from the course).
+    :raise 403: the signed-in person lacks the permission.
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if permission is not Permission.PUBLIC:
+                if current_principal() is None:
+                    abort(401)
+                if permission not in current_permissions():
+                    current_app.logger.info(
+                        "denied %s to person %s: needs %s",
+                        request.path,
+                        current_user.get_id(),
+                        permission,
+                    )
+                    abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.permission = permission  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def public(view: F) -> F:
+    return requires(Permission.PUBLIC)(view)
+
+
+def current_principal() -> Any:
+    """The signed-in person of this browser session, or None."""
+    return current_user if current_user.is_authenticated else None
+
+
+def current_permissions() -> frozenset[Permission]:
+    if "permissions" not in g:
+        role = session.get("role")
+        g.permissions = ROLE_PERMISSIONS.get(Role(role), frozenset()) if role else frozenset()
+    result: frozenset[Permission] = g.permissions
+    return result
+
+
+def check_view_declared() -> None:
+    """Refuse any endpoint that forgot to say who may use it."""
+    if request.endpoint is None or request.endpoint == "static":
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if view is not None and not hasattr(view, "permission"):
+        current_app.logger.error("view %s declares no permission; refused", request.endpoint)
+        abort(403)
