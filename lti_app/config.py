@@ -69,6 +69,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SESSION_HOURS", _int, 8, "how long a launched session lasts"),
     Setting("DYNAMIC_REGISTRATION", _bool, True, "allow LTI Dynamic Registration"),
     Setting("HTTP_TIMEOUT_SECONDS", _int, 10, "timeout for calls to the LMS"),
+    # A lecture hall behind one NAT address may open Driehoek at once: keep this generous.
+    Setting("LAUNCH_RATE_LIMIT", _str, "600/minute", "launches and logins per client address"),
     Setting("LOG_LEVEL", _str, "INFO", "logging level"),
 )
 
