@@ -43,8 +43,14 @@ class DemoPerson:
         return f"{self.given_name} {self.family_name}"
 
     @property
-    def is_staff(self) -> bool:
-        return any("Instructor" in r or "Administrator" in r for r in self.roles)
+    def role_label(self) -> str:
+        from flask_babel import gettext as _
+
+        if any("Administrator" in r for r in self.roles):
+            return _("coordinator")
+        if any("Instructor" in r for r in self.roles):
+            return _("coach")
+        return _("student")
 
 
 COURSE = {"id": "demo-stage-so-2026", "title": "Stage SO 2026-2027 (demo)", "label": "STAGE-SO"}

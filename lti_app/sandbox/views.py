@@ -41,6 +41,12 @@ def course() -> Any:
     )
 
 
+@bp.route("/welcome")
+@public
+def welcome() -> Any:
+    return render_template("sandbox/welcome.html")
+
+
 @bp.route("/auth")
 @public
 def auth() -> Any:
