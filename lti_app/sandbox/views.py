@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lti_app import db
@@ -16,6 +17,18 @@ from lti_app.security import public
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 PLACED_KEY = "sandbox-placed-items"
 MONTH = 30 * 24 * 3600
+
+
+@bp.after_request
+def _may_frame_the_tool(response: Response) -> Response:
+    """The course page frames the tool, which may live on another origin than the sandbox."""
+    tool = urlsplit(str(current_app.config["BASE_URL"]))
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        f"form-action *; frame-src 'self' {tool.scheme}://{tool.netloc}; frame-ancestors *; "
+        "base-uri 'none'"
+    )
+    return response
 
 
 @bp.route("/")
