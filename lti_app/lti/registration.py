@@ -163,8 +163,7 @@ def dynamic_register(
     if not isinstance(config, dict):
         raise RegistrationError("The platform's configuration is not a JSON object.")
     issuer = config.get("issuer")
-    if not isinstance(issuer, str) or not openid_configuration_url.startswith(issuer.rstrip("/")):
-        # DR §3.5.1: the configuration URL must begin with the issuer.
+    if not isinstance(issuer, str) or not _issuer_matches(issuer, openid_configuration_url):
         raise RegistrationError("The platform's issuer does not match its configuration URL.")
     needed = ("registration_endpoint", "authorization_endpoint", "token_endpoint", "jwks_uri")
     missing = [k for k in needed if not isinstance(config.get(k), str)]
@@ -215,6 +214,22 @@ def dynamic_register(
         name=name,
         source="dynamic",
     )
+
+
+def _issuer_matches(issuer: str, configuration_url: str) -> bool:
+    """DR §3.5.1: the configuration URL must begin with the issuer.
+
+    Compared as URLs, not as strings: ``https://lms.example`` is a string prefix of
+    ``https://lms.example.evil.test/…`` too, and a configuration served from there must not
+    register an issuer it does not control.
+    """
+    iss, conf = urlsplit(issuer), urlsplit(configuration_url)
+    if iss.query or iss.fragment:
+        return False
+    if (iss.scheme.lower(), iss.netloc.lower()) != (conf.scheme.lower(), conf.netloc.lower()):
+        return False
+    path = iss.path.rstrip("/")
+    return conf.path == path or conf.path.startswith(path + "/")
 
 
 def canvas_configuration(urls: ToolUrls, title: str, description: str) -> dict[str, Any]:

@@ -1,0 +1,288 @@
+"""Driehoek under gunicorn, as the Procfile runs it, with launches over real HTTP.
+
+The second test is the "shape at scale" promise of DESIGN.md: behind a load balancer the OIDC
+login and the launch POST may reach different app processes, which share nothing but the
+database (and Redis when configured). It always runs on PostgreSQL, in a database of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import runpy
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from flask import Flask
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from lti_app.lti.models import LaunchState
+from lti_app.lti.registration import add_platform
+from tests.conftest import SECRET, empty_tables
+from tests.launching import HttpBrowser, launch, login
+from tests.lms import Person, TestLMS
+from tests.servers import (
+    GUNICORN_CONFIG,
+    flask_cli,
+    free_port,
+    gunicorn_settings,
+    running_gunicorn,
+)
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "DRIEHOEK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_TEST_URL = os.environ.get("DRIEHOEK_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+LOAD_BALANCED_BASE = "http://driehoek.lb.test"  # the public URL; no process listens on it
+
+
+@pytest.fixture
+def http_browser() -> Iterator[HttpBrowser]:
+    browser = HttpBrowser("http://unset.invalid")
+    yield browser
+    browser.session.close()
+
+
+def registration_args(lms: TestLMS) -> list[str]:
+    reg = lms.tool_registration()
+    args = [
+        "platform",
+        "add",
+        "--issuer",
+        reg["issuer"],
+        "--client-id",
+        reg["client_id"],
+        "--auth-login-url",
+        reg["auth_login_url"],
+        "--auth-token-url",
+        reg["auth_token_url"],
+        "--key-set-url",
+        reg["key_set_url"],
+        "--name",
+        reg["name"],
+    ]
+    for deployment_id in reg["deployment_ids"]:
+        args += ["--deployment-id", deployment_id]
+    return args
+
+
+GUNICORN_ENV = (
+    "PORT",
+    "WEB_CONCURRENCY",
+    "GUNICORN_THREADS",
+    "GUNICORN_TIMEOUT",
+    "GUNICORN_CONTROL_SOCKET",
+    "FORWARDED_ALLOW_IPS",
+    "LOG_LEVEL",
+)
+
+
+def load_config(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, object]:
+    for name in GUNICORN_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(GUNICORN_CONFIG))
+
+
+def test_gunicorn_config_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(monkeypatch)
+    assert config["bind"] == "0.0.0.0:8000"
+    assert config["worker_class"] == "gthread"
+    assert config["threads"] == 4
+    assert config["workers"] == 2
+    assert config["preload_app"] is False
+    assert config["forwarded_allow_ips"] == ""  # nobody is trusted unless configured
+    assert config["control_socket_disable"] is True
+    log_format = str(config["access_log_format"])
+    # Neither the request line (%(r)s), the query (%(q)s) nor the Referer (%(f)s) is logged.
+    assert "%(U)s" in log_format
+    assert not {"%(r)s", "%(q)s", "%(f)s"} & set(re.findall(r"%\([a-zA-Z]\)s", log_format))
+
+
+def test_gunicorn_config_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(
+        monkeypatch,
+        PORT="5123",
+        WEB_CONCURRENCY="5",
+        GUNICORN_THREADS="8",
+        FORWARDED_ALLOW_IPS="10.0.0.0/8",
+        LOG_LEVEL="WARNING",
+    )
+    assert config["bind"] == "0.0.0.0:5123"
+    assert (config["workers"], config["threads"]) == (5, 8)
+    assert config["forwarded_allow_ips"] == "10.0.0.0/8"
+    assert config["loglevel"] == "warning"
+    with pytest.raises(SystemExit, match="WEB_CONCURRENCY"):
+        load_config(monkeypatch, WEB_CONCURRENCY="two")
+
+
+def test_procfile_runs_the_migrations_and_this_config() -> None:
+    lines = dict(
+        line.split(":", 1)
+        for line in (GUNICORN_CONFIG.parent.parent / "Procfile").read_text().splitlines()
+        if line.strip()
+    )
+    assert lines["release"].strip() == "flask --app lti_app db upgrade"
+    assert lines["web"].strip() == "gunicorn -c config/gunicorn.conf.py 'lti_app:create_app()'"
+
+
+def test_launch_through_gunicorn(
+    app: Flask,
+    database_url: str,
+    tmp_path: Path,
+    http_browser: HttpBrowser,
+    student: Person,
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = gunicorn_settings(database_url=database_url, base_url=base, secret_key=SECRET)
+    lms = TestLMS(tool_base=base)
+    try:
+        added = flask_cli(registration_args(lms), settings)
+        assert added.returncode == 0, added.stderr
+
+        with running_gunicorn([settings], tmp_path, ports=[port]) as [server]:
+            http_browser.base = server.url
+            page = launch(http_browser, lms, student)
+            assert page.status == 200, (page.status, page.text[:800], server.log()[-3000:])
+            assert "Lotte" in page.text
+            assert page.url.startswith(base + "/")
+            log = server.log()
+    finally:
+        lms.close()
+
+    # Logged, but without the query string: OIDC login hints never reach the access log.
+    assert re.search(r'"GET /lti/login HTTP/1\.1" 302 ', log), log[-3000:]
+    assert re.search(r'"POST /lti/launch HTTP/1\.1" 303 ', log), log[-3000:]
+    assert "login_hint" not in log
+    assert student.sub not in log
+
+
+# -- several processes, one database ------------------------------------------------------------
+
+
+def _psycopg_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@pytest.fixture(scope="module")
+def multiproc_database_url() -> Iterator[str]:
+    """A PostgreSQL database of this test run alone, migrated with `flask db upgrade`.
+
+    Not the suite's database (TEST_DATABASE_URL may point at it): its tables are emptied and
+    rebuilt by the other tests. The name carries the pid so parallel runs never meet.
+    """
+    admin = _psycopg_url(POSTGRES_ADMIN_URL)
+    name = f"driehoek_multiproc_{os.getpid()}"
+    try:
+        conn = psycopg.connect(admin, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {admin.split('@')[-1]}: {exc}")
+    with conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    host = admin.rsplit("/", 1)[0]
+    url = f"postgresql+psycopg://{host.split('://', 1)[1]}/{name}"
+    try:
+        upgraded = flask_cli(
+            ["db", "upgrade"],
+            {"DRIEHOEK_ENV": "test", "DATABASE_URL": url, "SECRET_KEY": SECRET},
+        )
+        assert upgraded.returncode == 0, upgraded.stderr
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_url() -> str:
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_TEST_URL}: {exc}")
+    finally:
+        client.close()
+    return REDIS_TEST_URL
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("state_in", ["database", "redis"])
+def test_login_and_launch_reach_two_different_app_processes_sharing_one_database(
+    request: pytest.FixtureRequest,
+    multiproc_database_url: str,
+    tmp_path: Path,
+    http_browser: HttpBrowser,
+    student: Person,
+    state_in: str,
+) -> None:
+    url = multiproc_database_url
+    empty_tables(url)
+    extra = {"REDIS_URL": request.getfixturevalue("redis_url")} if state_in == "redis" else {}
+    settings = gunicorn_settings(
+        database_url=url, base_url=LOAD_BALANCED_BASE, secret_key=SECRET, **extra
+    )
+    lms = TestLMS(tool_base=LOAD_BALANCED_BASE, client_id=f"client-{uuid.uuid4().hex[:8]}")
+    engine = create_engine(url)
+    try:
+        with Session(engine) as s:
+            add_platform(s, **lms.tool_registration())
+            s.commit()
+
+        with running_gunicorn([settings, settings], tmp_path) as [a, b]:
+            # The login lands on process A ...
+            http_browser.base = a.url
+            auth_query = login(http_browser, lms, student)
+            state = auth_query["state"]
+            _assert_state_stored(engine, state, in_redis=state_in == "redis")
+
+            # ... the platform posts the launch to the public URL, which sends it to B.
+            form = lms.authorize(auth_query, student)
+            assert form["launch_url"] == LOAD_BALANCED_BASE + "/lti/launch"
+            page = http_browser.post(
+                b.url + "/lti/launch", {"id_token": form["id_token"], "state": form["state"]}
+            )
+            assert page.status == 303, (page.status, page.text[:800], b.log()[-3000:])
+
+            # ... and the next page is served by A again: the session is not B's alone.
+            while page.status in (302, 303):
+                location = page.location
+                path = location.split(LOAD_BALANCED_BASE, 1)[-1] if "://" in location else location
+                page = http_browser.get(a.url + path)
+            assert page.status == 200, (page.status, page.text[:800], a.log()[-3000:])
+            assert "Lotte" in page.text
+            log_a, log_b = a.log(), b.log()
+
+            # Spent: the same state and token, replayed on A, are refused.
+            replay = http_browser.post(
+                a.url + "/lti/launch", {"id_token": form["id_token"], "state": form["state"]}
+            )
+            assert replay.status == 400, replay.text[:500]
+    finally:
+        engine.dispose()
+        lms.close()
+
+    assert '"GET /lti/login ' in log_a and "/lti/launch" not in log_a
+    assert '"POST /lti/launch ' in log_b and "/lti/login" not in log_b
+
+
+def _assert_state_stored(engine: object, state: str, *, in_redis: bool) -> None:
+    with Session(engine) as s:  # type: ignore[call-overload]
+        keys = s.scalars(select(LaunchState.key)).all()
+    in_database = any(state in k for k in keys)
+    if not in_redis:
+        assert in_database, keys
+        return
+    assert not in_database, keys
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    try:
+        assert list(client.scan_iter(match=f"driehoek:launch:*{state}*")), "state not in Redis"
+    finally:
+        client.close()
