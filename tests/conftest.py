@@ -71,14 +71,16 @@ def settings(database_url: str, instance_dir: Path, **extra: Any) -> dict[str, A
 
 def empty_tables(database_url: str) -> None:
     engine = create_engine(database_url)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(Base.metadata.sorted_tables):
-                conn.execute(table.delete())
-    engine.dispose()
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(Base.metadata.sorted_tables):
+                    conn.execute(table.delete())
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

@@ -31,8 +31,12 @@ class Page:
 class Browser(Protocol):
     base: str
 
-    def get(self, url: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Page: ...
-    def post(self, url: str, data: dict[str, str], headers: dict[str, str] | None = None) -> Page: ...
+    def get(
+        self, url: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> Page: ...
+    def post(
+        self, url: str, data: dict[str, str], headers: dict[str, str] | None = None
+    ) -> Page: ...
 
 
 class FlaskBrowser:
@@ -44,7 +48,9 @@ class FlaskBrowser:
         parts = urlsplit(url)
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
-    def get(self, url: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Page:
+    def get(
+        self, url: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> Page:
         r = self.client.get(self._path(url), query_string=params, headers=headers or {})
         return Page(r.status_code, dict(r.headers), r.get_data(as_text=True), url)
 
@@ -58,7 +64,9 @@ class HttpBrowser:
         self.base = base
         self.session = session or requests.Session()
 
-    def get(self, url: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Page:
+    def get(
+        self, url: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> Page:
         r = self.session.get(url, params=params, headers=headers, allow_redirects=False, timeout=30)
         return Page(r.status_code, dict(r.headers), r.text, r.url)
 
@@ -67,7 +75,9 @@ class HttpBrowser:
         return Page(r.status_code, dict(r.headers), r.text, r.url)
 
 
-def login(browser: Browser, lms: TestLMS, person: Person, hint: str = "resource-link-1") -> dict[str, str]:
+def login(
+    browser: Browser, lms: TestLMS, person: Person, hint: str = "resource-link-1"
+) -> dict[str, str]:
     """Start the OIDC login; return the query the tool sends to the platform's auth endpoint."""
     params = lms.login_params(person, hint)
     page = browser.get(browser.base + "/lti/login", params=params)

@@ -133,7 +133,9 @@ class TestLMS:
         self.private_pem = rsa_pem()
         self.kid = JWK.from_pem(self.private_pem.encode()).thumbprint()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         self.issuer = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.registration = KidRegistration()
@@ -152,7 +154,9 @@ class TestLMS:
         self.routes.setdefault("/jwks.json", self._jwks)
 
     # -- HTTP side ---------------------------------------------------------------------------
-    def _jwks(self, method: str, query: dict[str, str], body: bytes, headers: dict[str, str]) -> Any:
+    def _jwks(
+        self, method: str, query: dict[str, str], body: bytes, headers: dict[str, str]
+    ) -> Any:
         return 200, {"Content-Type": "application/json"}, json.dumps(self.jwks()).encode()
 
     def jwks(self) -> dict[str, Any]:
@@ -181,7 +185,7 @@ class TestLMS:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = _serve  # noqa: N815
+            do_GET = do_POST = _serve
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -228,20 +232,38 @@ class TestLMS:
         launch.set_user_data(person.sub, person.roles, person.name, person.email)
         launch.set_resource_link_claim("resource-link-1", title="Driehoek")
         launch.set_launch_context_claim(
-            **(context or {"context_id": "course-1", "context_title": "Stage SO", "context_label": "SO"})
+            **(
+                context
+                or {"context_id": "course-1", "context_title": "Stage SO", "context_label": "SO"}
+            )
         )
         launch.set_launch_presentation_claim("iframe", "https://lms.example/return")
-        launch.set_extra_claims({CLAIM + "launch_presentation": {"document_target": "iframe", "locale": person.locale}})
+        launch.set_extra_claims(
+            {CLAIM + "launch_presentation": {"document_target": "iframe", "locale": person.locale}}
+        )
         if deep_link:
-            launch.set_dl(self.url("/deep-link-return"), title="Driehoek", accept_types={"ltiResourceLink"})
+            launch.set_dl(
+                self.url("/deep-link-return"), title="Driehoek", accept_types={"ltiResourceLink"}
+            )
         launch.set_nrps(self.url("/nrps/course-1"))
         launch.set_ags(self.url("/ags/course-1/lineitems"))
         if extra:
             launch.set_extra_claims(extra)
         data = launch.lti_launch()
-        return {"id_token": data["id_token"], "state": data["state"], "launch_url": data["launch_url"]}
+        return {
+            "id_token": data["id_token"],
+            "state": data["state"],
+            "launch_url": data["launch_url"],
+        }
 
-    def sign(self, claims: dict[str, Any], *, headers: dict[str, Any] | None = None, key: str | None = None, algorithm: str = "RS256") -> str:
+    def sign(
+        self,
+        claims: dict[str, Any],
+        *,
+        headers: dict[str, Any] | None = None,
+        key: str | None = None,
+        algorithm: str = "RS256",
+    ) -> str:
         """Sign arbitrary claims (for adversarial tokens)."""
         head = {"kid": self.kid} if headers is None else headers
         return jwt.encode(claims, key or self.private_pem, algorithm=algorithm, headers=head)
@@ -270,7 +292,9 @@ class TestLMS:
         claims.update(overrides)
         return {k: v for k, v in claims.items() if v is not None}
 
-    def validate_deep_linking_response(self, jwt_value: str, tool_jwks: dict[str, Any]) -> list[dict[str, Any]]:
+    def validate_deep_linking_response(
+        self, jwt_value: str, tool_jwks: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """lti1p3platform checks the tool's signature against the tool's JWKS and the message type."""
         self.registration.set_tool_key_set(tool_jwks)
         return self.config.validate_deeplinking_resp({"JWT": jwt_value})

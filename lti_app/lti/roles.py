@@ -7,7 +7,7 @@ https://www.imsglobal.org/spec/lti/v1p3/#role-vocabularies
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from lti_app.roster.models import Role
 
@@ -34,12 +34,17 @@ def _normalise(role: str) -> str:
     return role
 
 
-def map_roles(lti_roles: Iterable[str]) -> Role | None:
+def map_roles(lti_roles: object) -> Role | None:
     """The strongest Driehoek role the LTI roles give, or None when they give none.
+
+    ``lti_roles`` is the roles claim as the token has it: an array of strings (LTI 1.3 §5.3.7);
+    anything else gives no role.
 
     An LMS ``Mentor`` (a parent or observer) is not a school mentor and gets no role here:
     school mentors come in through an invitation, not through the LMS.
     """
+    if isinstance(lti_roles, str | bytes | Mapping) or not isinstance(lti_roles, Iterable):
+        return None
     roles = {_normalise(r) for r in lti_roles if isinstance(r, str)}
     if roles & _COORDINATOR:
         return Role.COORDINATOR

@@ -7,10 +7,11 @@ Login and launch may reach different processes, so nothing here lives in process
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_app.db import utcnow
@@ -31,15 +32,15 @@ class DatabaseStateStore:
         self._make_session = make_session
 
     def put(self, key: str, value: Any, ttl: int) -> None:
+        # One upsert statement: two launches caching the same key set at once must not
+        # collide on the primary key (a read-then-insert did, with a 500 for one of them).
         expires = utcnow() + timedelta(seconds=ttl)
         with self._make_session() as s, s.begin():
-            row = s.get(LaunchState, key)
-            if row is None:
-                s.add(LaunchState(key=key, value=value, expires_at=expires))
-            else:
-                row.value, row.expires_at = value, expires
+            s.execute(_upsert(s.get_bind().dialect.name, key, value, expires))
 
     def get(self, key: str) -> Any:
+        if "\x00" in key:  # from a request; PostgreSQL would refuse it with an error
+            return None
         with self._make_session() as s:
             row = s.execute(
                 select(LaunchState.value).where(
@@ -51,6 +52,8 @@ class DatabaseStateStore:
     def take(self, key: str) -> Any:
         # DELETE … RETURNING is atomic on PostgreSQL and SQLite: of two racing launches with
         # the same nonce, exactly one gets the row back.
+        if "\x00" in key:
+            return None
         with self._make_session() as s, s.begin():
             row = s.execute(
                 delete(LaunchState)
@@ -65,6 +68,23 @@ class DatabaseStateStore:
         with self._make_session() as s, s.begin():
             result = s.execute(delete(LaunchState).where(LaunchState.expires_at <= utcnow()))
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _upsert(dialect: str, key: str, value: Any, expires: datetime) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE, in the two dialects Driehoek runs on."""
+    if dialect == "postgresql":
+        pg = postgresql.insert(LaunchState).values(key=key, value=value, expires_at=expires)
+        return pg.on_conflict_do_update(
+            index_elements=[LaunchState.key],
+            set_={"value": pg.excluded.value, "expires_at": pg.excluded.expires_at},
+        )
+    if dialect == "sqlite":
+        lite = sqlite.insert(LaunchState).values(key=key, value=value, expires_at=expires)
+        return lite.on_conflict_do_update(
+            index_elements=[LaunchState.key],
+            set_={"value": lite.excluded.value, "expires_at": lite.excluded.expires_at},
+        )
+    raise NotImplementedError(f"launch state on {dialect} is not supported")
 
 
 class RedisStateStore:

@@ -15,8 +15,10 @@ What pylti1p3 2.0.0 leaves open and this module closes:
 - nonces were checked for existence, never spent: here a nonce is taken atomically, once, and must
   be the one issued with this very state;
 - ``aud`` was not verified (``verify_aud: False``) and a list took its first entry as the client
-  id: here ``aud`` must contain the client id, and ``azp`` is required and checked when ``aud``
-  holds several audiences (OIDC Core §3.1.3.7);
+  id: here ``aud`` must contain the client id, ``azp`` is required when ``aud`` holds several
+  audiences and, when present, must be the client id (OIDC Core §3.1.3.7);
+- ``iss``, ``aud`` and the state pick rows before the signature is checked: here a value that
+  is no string, or holds a NUL (which PostgreSQL refuses), finds nothing instead of a 500;
 - ``exp``/``iat`` are required and checked with a small leeway; only RSA signatures are accepted;
 - the nonce was checked *before* the signature, so a forged token could burn a real nonce;
 - every ``LtiException`` became a 500: here each failure becomes a typed ``LaunchError`` (4xx);
@@ -27,6 +29,7 @@ What pylti1p3 2.0.0 leaves open and this module closes:
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -103,6 +106,8 @@ class DatabaseToolConf(ToolConfAbstract[_FlaskRequest]):
         return False  # always look up by issuer *and* client id
 
     def _platforms(self, iss: str, client_id: str | None) -> list[Platform]:
+        if not _storable(iss) or (client_id is not None and not _storable(client_id)):
+            return []
         query = select(Platform).where(Platform.issuer == iss)
         if client_id:
             query = query.where(Platform.client_id == client_id)
@@ -141,7 +146,7 @@ class DatabaseToolConf(ToolConfAbstract[_FlaskRequest]):
         self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
     ) -> LtiDeployment | None:
         platform = self.platform(iss, client_id)
-        if platform is None or not isinstance(deployment_id, str):
+        if platform is None or not _storable(deployment_id):
             return None
         found = self._session.scalars(
             select(Deployment).where(
@@ -249,19 +254,23 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         return self
 
     def get_client_id(self) -> str:
-        aud = self._get_jwt_body().get("aud")
+        body = self._get_jwt_body()
+        aud, azp = body.get("aud"), body.get("azp")
         if isinstance(aud, str):
-            return aud
-        if isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
-            if len(aud) == 1:
-                return str(aud[0])
-            azp = self._get_jwt_body().get("azp")
-            if not azp:
+            audiences = [aud]
+        elif isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
+            audiences = aud
+        else:
+            raise LaunchError("aud missing or malformed")
+        if azp is None:
+            if len(audiences) > 1:
                 raise LaunchError("aud has several audiences but no azp")
-            if azp not in aud:
-                raise LaunchError("azp is not one of the audiences")
-            return str(azp)
-        raise LaunchError("aud missing or malformed")
+            return audiences[0]
+        # When azp is present it names the client the token was issued to: that must be us,
+        # whether aud holds one audience or several (OIDC Core §3.1.3.7).
+        if not isinstance(azp, str) or azp not in audiences:
+            raise LaunchError("azp is not one of the audiences")
+        return azp
 
     def validate_state(self) -> HardenedMessageLaunch:
         state = self._get_request_param("state")
@@ -359,6 +368,11 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             raise LaunchError("deployment_id missing")
         super().validate_deployment()
         return self
+
+
+def _storable(value: object) -> bool:
+    """A string the database can compare: PostgreSQL refuses NUL characters with an error."""
+    return isinstance(value, str) and "\x00" not in value
 
 
 def _same_origin(url: str, base: str) -> bool:
@@ -473,7 +487,8 @@ class Tool:
             "aud": platform.issuer,
             "iat": now,
             "exp": now + 600,
-            "nonce": hashlib.sha256(f"{now}{id(items)}".encode()).hexdigest(),
+            # Unique per response (LTI DL 2.0 §4.2), also across app servers in the same second.
+            "nonce": secrets.token_urlsafe(32),
             DEPLOYMENT_ID: launch_data[DEPLOYMENT_ID],
             MESSAGE_TYPE: "LtiDeepLinkingResponse",
             VERSION: "1.3.0",

@@ -45,7 +45,7 @@ def _urls() -> registration.ToolUrls:
 
 @bp.route("/lti/login", methods=["GET", "POST"])
 @csrf.exempt
-@limiter.limit("120/minute")
+@limiter.limit(lambda: current_app.config["LAUNCH_RATE_LIMIT"])
 @public
 def login() -> Any:
     """OIDC login initiation (LTI 1.3 §5.1.1.1). In an iframe, first check that cookies work."""
@@ -62,7 +62,7 @@ def login() -> Any:
 
 @bp.route("/lti/launch", methods=["POST"])
 @csrf.exempt
-@limiter.limit("120/minute")
+@limiter.limit(lambda: current_app.config["LAUNCH_RATE_LIMIT"])
 @public
 def launch() -> Any:
     """The launch (and deep-linking) redirect URI: verify, record who came, and sign them in."""

@@ -36,9 +36,7 @@ def test_healthz_checks_the_database(client: FlaskClient) -> None:
 
 
 def test_healthz_reports_an_unreachable_database(instance_dir: Path, tmp_path: Path) -> None:
-    broken = create_app(
-        settings(f"sqlite:///{tmp_path}/missing-dir/nothing.sqlite3", instance_dir)
-    )
+    broken = create_app(settings(f"sqlite:///{tmp_path}/missing-dir/nothing.sqlite3", instance_dir))
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["status"] == "error"
