@@ -28,7 +28,9 @@ What pylti1p3 2.0.0 leaves open and this module closes:
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import secrets
 import time
 from collections.abc import Mapping
@@ -40,6 +42,7 @@ import requests
 from flask import Response, current_app
 from flask import request as flask_request
 from flask_babel import lazy_gettext as _l
+from jwcrypto.jwk import JWK
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin
 from pylti1p3.contrib.flask import FlaskRequest as _FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
@@ -53,6 +56,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_app.errors import LaunchError
+from lti_app.extensions import cache
 from lti_app.lti import keys
 from lti_app.lti.models import Deployment, Platform
 from lti_app.lti.state import StateStore
@@ -60,6 +64,7 @@ from lti_app.lti.state import StateStore
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")
 MAX_ID_TOKEN_BYTES = 64 * 1024
 KEY_SET_CACHE_SECONDS = 3600
+KEY_SET_REFETCH_SECONDS = 60
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPE = CLAIM + "message_type"
@@ -93,13 +98,26 @@ class TimeoutSession(requests.Session):
         return super().request(*args, **kwargs)
 
 
+class _LazyKeyRegistration(Registration):
+    """A registration that reads the tool's private key only when something signs with it."""
+
+    def __init__(self, session: Session):
+        super().__init__()
+        self._session = session
+
+    def get_tool_private_key(self) -> str | None:
+        if self._tool_private_key is None:
+            self._tool_private_key = keys.signing_key(self._session).private_pem
+        return self._tool_private_key
+
+
 class DatabaseToolConf(ToolConfAbstract[_FlaskRequest]):
     """Registrations and deployments from the database, with the tool's active signing key."""
 
     def __init__(self, session: Session):
         super().__init__()
         self._session = session
-        self._key = keys.signing_key(session)
+        self._platform_cache: dict[tuple[str, str | None], Platform | None] = {}
         self.issuers_relation_types = {}
 
     def check_iss_has_one_client(self, iss: str) -> bool:
@@ -114,19 +132,21 @@ class DatabaseToolConf(ToolConfAbstract[_FlaskRequest]):
         return list(self._session.scalars(query))
 
     def platform(self, iss: str, client_id: str | None) -> Platform | None:
-        found = self._platforms(iss, client_id)
-        # Without a client id the issuer alone must be unambiguous.
-        return found[0] if len(found) == 1 else None
+        key = (iss, client_id)
+        if key not in self._platform_cache:
+            found = self._platforms(iss, client_id)
+            # Without a client id the issuer alone must be unambiguous.
+            self._platform_cache[key] = found[0] if len(found) == 1 else None
+        return self._platform_cache[key]
 
     def _registration(self, platform: Platform) -> Registration:
-        registration = Registration()
+        registration = _LazyKeyRegistration(self._session)
         registration.set_issuer(platform.issuer).set_client_id(platform.client_id)
         registration.set_auth_login_url(platform.auth_login_url)
         registration.set_auth_token_url(platform.auth_token_url)
         registration.set_key_set_url(platform.key_set_url)
         if platform.auth_audience:
             registration.set_auth_audience(platform.auth_audience)
-        registration.set_tool_private_key(self._key.private_pem)
         return registration
 
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration:
@@ -183,8 +203,44 @@ class StoreLaunchData(LaunchDataStorage[Any]):
         return self._store.take(self._prepare_key(key))
 
 
+class CachedKeySets(LaunchDataStorage[Any]):
+    """Platforms' public key sets in the app cache (per process, or Redis when configured).
+
+    A key set is public and refetchable, so a cache suits it; the launch path then needs no
+    database round trip for it.
+    """
+
+    def get_session_cookie_name(self) -> str | None:
+        return None
+
+    def can_set_keys_expiration(self) -> bool:
+        return True
+
+    def get_value(self, key: str) -> Any:
+        return cache.get(key)
+
+    def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
+        if value is None:
+            cache.delete(key)
+        else:
+            cache.set(key, value, timeout=exp or KEY_SET_CACHE_SECONDS)
+
+    def check_value(self, key: str) -> bool:
+        return cache.get(key) is not None
+
+    def may_refetch(self, url: str) -> bool:
+        """At most one forced refetch per key set a minute, whatever unknown kids arrive."""
+        return bool(
+            cache.add("key-set-refetch-" + _digest(url), 1, timeout=KEY_SET_REFETCH_SECONDS)
+        )
+
+
 class SpendingSessionService(SessionService):
-    """Nonces that are spent on use and bound to the state they were issued with."""
+    """One server-side record per login: its state, the nonce issued with it, its login params.
+
+    The launch reads the record to check the state, and *takes* it (read and delete in one step)
+    once the signature holds: that spends state and nonce together, so a replay finds nothing.
+    """
 
     data_storage: StoreLaunchData
 
@@ -195,30 +251,38 @@ class SpendingSessionService(SessionService):
         self._last_nonce: str | None = None
 
     def save_nonce(self, nonce: str) -> None:
+        # pylti1p3 saves the nonce just before the state params: keep it for that one record.
         self._last_nonce = nonce
-        super().save_nonce(nonce)
 
     def save_state_params(self, state: str, params: Mapping[str, object]) -> None:
-        # pylint saves the nonce just before the state params: bind the two together here.
         super().save_state_params(state, {**params, "nonce": self._last_nonce})
 
     def check_nonce(self, nonce: str) -> bool:
-        return self.data_storage.take_value(self._get_key("nonce", nonce)) is not None
+        raise NotImplementedError("nonces are spent with their state: see spend_state")
+
+    def spend_state(self, state: str) -> Mapping[str, Any] | None:
+        result: Mapping[str, Any] | None = self.data_storage.take_value(self._get_key(state))
+        return result
+
+    def set_state_valid(self, state: str, id_token_hash: str) -> None:
+        pass  # pylti1p3's "restored launch" shortcut; a spent state is never valid again
 
 
 class PartitionedCookieService(FlaskCookieService):
     """State cookies that survive inside an LMS iframe: SameSite=None; Secure; Partitioned."""
 
-    def __init__(self, request: _FlaskRequest, secure: bool):
+    def __init__(self, request: _FlaskRequest, secure: bool, ttl: int):
         super().__init__(request)
         self._secure = secure
+        self._ttl = ttl
 
     def update_response(self, response: Response) -> None:
         for key, data in self._cookie_data_to_set.items():
             response.set_cookie(
                 key,
                 str(data["value"]),
-                max_age=data["exp"],
+                # pylti1p3 asks 5 minutes; the state itself lives LAUNCH_STATE_TTL_SECONDS.
+                max_age=self._ttl,
                 path="/",
                 httponly=True,
                 secure=self._secure,
@@ -278,7 +342,7 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             raise LaunchError("missing state parameter")
         params = self._session_service.get_state_params(state)
         if not params:
-            raise LaunchError("state unknown or expired", _STATE_EXPIRED)
+            raise LaunchError("state unknown, expired or already used (replayed)", _STATE_EXPIRED)
         cookie = self._cookie_service.get_cookie(state)
         if cookie is None:
             error = LaunchError("no state cookie", _COOKIE_BLOCKED)
@@ -302,17 +366,28 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
 
     def get_public_key(self) -> tuple[str, str]:
         try:
-            return super().get_public_key()
+            return _matching_key(self._key_set(), self._jwt.get("header", {}))
         except LtiException:
-            # The platform may have rotated its keys since we cached them: fetch once more.
-            if self._public_key_cache_data_storage is None:
-                raise
+            # The platform may have rotated its keys since we cached them: fetch once more,
+            # but not for every forged kid (that would make us hammer the platform).
+            storage = self._public_key_cache_data_storage
             url = self._registration.get_key_set_url() if self._registration else None
-            if not url:
+            if not isinstance(storage, CachedKeySets) or not url or not storage.may_refetch(url):
                 raise
-            self._public_key_cache_data_storage.set_value(_key_set_cache_key(url), None, 1)
+            storage.set_value(_key_set_cache_key(url), None)
             self._registration.set_key_set(None)  # type: ignore[union-attr]
-            return super().get_public_key()
+            return _matching_key(self._key_set(), self._jwt.get("header", {}))
+
+    def _key_set(self) -> Any:
+        assert self._registration is not None
+        key_set = self._registration.get_key_set()
+        if not key_set:
+            url = self._registration.get_key_set_url() or ""
+            if not url.startswith(("http://", "https://")):
+                raise LtiException("Invalid key set URL")
+            key_set = self.fetch_public_key(url)
+            self._registration.set_key_set(key_set)
+        return key_set
 
     def validate_jwt_signature(self) -> HardenedMessageLaunch:
         public_key, alg = self.get_public_key()
@@ -344,8 +419,15 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         assert self._state_params is not None
         if self._state_params.get("nonce") != nonce:
             raise LaunchError("nonce was not issued with this state")
-        if not self._session_service.check_nonce(nonce):
+        spent = self._session_service.spend_state(self._get_request_param("state"))
+        if spent is None or spent.get("nonce") != nonce:
             raise LaunchError("nonce already used (replayed launch)", _REPLAYED)
+        return self
+
+    def save_launch_data(self) -> HardenedMessageLaunch:
+        # Only a deep-linking launch needs its claims again (to answer the platform).
+        if self._get_jwt_body().get(MESSAGE_TYPE) == "LtiDeepLinkingRequest":
+            self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
         return self
 
     def validate_message(self) -> HardenedMessageLaunch:
@@ -370,6 +452,27 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         return self
 
 
+def _matching_key(key_set: Any, header: Mapping[str, Any]) -> tuple[str, str]:
+    """The PEM of the key whose kid and alg match the token's header (as pylti1p3 matches)."""
+    kid, alg = header.get("kid"), header.get("alg")
+    if not kid or not alg:
+        raise LtiException("JWT KID or ALG not found")
+    keys_ = key_set.get("keys") if isinstance(key_set, Mapping) else None
+    for key in keys_ if isinstance(keys_, list) else []:
+        if isinstance(key, Mapping) and key.get("kid") == kid and key.get("alg", "RS256") == alg:
+            try:
+                return _pem(json.dumps(key, sort_keys=True)), alg
+            except (ValueError, TypeError) as exc:
+                raise LtiException("Can't convert JWT key to PEM format") from exc
+    raise LtiException("Unable to find public key")
+
+
+@functools.lru_cache(maxsize=64)
+def _pem(jwk_json: str) -> str:
+    # Converting a JWK to PEM costs more than verifying the signature; platforms reuse keys.
+    return str(JWK.from_json(jwk_json).export_to_pem().decode())
+
+
 def _storable(value: object) -> bool:
     """A string the database can compare: PostgreSQL refuses NUL characters with an error."""
     return isinstance(value, str) and "\x00" not in value
@@ -380,8 +483,13 @@ def _same_origin(url: str, base: str) -> bool:
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
+def _digest(url: str) -> str:
+    return hashlib.md5(url.encode(), usedforsecurity=False).hexdigest()
+
+
 def _key_set_cache_key(url: str) -> str:
-    return "key-set-url-" + hashlib.md5(url.encode(), usedforsecurity=False).hexdigest()
+    # The key pylti1p3's MessageLaunch.fetch_public_key uses for its cache.
+    return "key-set-url-" + _digest(url)
 
 
 # Messages a person sees (the reason above is only for the log).
@@ -406,7 +514,9 @@ class Tool:
         self._sessions = SpendingSessionService(
             self._request, self._storage, config["LAUNCH_STATE_TTL_SECONDS"]
         )
-        self._cookies = PartitionedCookieService(self._request, config["COOKIE_SECURE"])
+        self._cookies = PartitionedCookieService(
+            self._request, config["COOKIE_SECURE"], config["LAUNCH_STATE_TTL_SECONDS"]
+        )
         self._http = TimeoutSession(config["HTTP_TIMEOUT_SECONDS"])
 
     @property
@@ -456,7 +566,7 @@ class Tool:
             requests_session=self._http,
             leeway=current_app.config["LAUNCH_LEEWAY_SECONDS"],
         )
-        launch.set_public_key_caching(self._storage, KEY_SET_CACHE_SECONDS)
+        launch.set_public_key_caching(CachedKeySets(), KEY_SET_CACHE_SECONDS)
         try:
             launch.validate()
         except LaunchError:

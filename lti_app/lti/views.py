@@ -26,6 +26,7 @@ from lti_app.extensions import csrf, limiter
 from lti_app.lti import registration
 from lti_app.lti.roles import map_roles
 from lti_app.lti.tool import DL_SETTINGS, LOGIN_PARAMS, MESSAGE_TYPE, TimeoutSession, Tool
+from lti_app.roster.models import Role
 from lti_app.roster.service import record_launch
 from lti_app.security import ROLE_PERMISSIONS, Permission, public, requires
 
@@ -112,7 +113,8 @@ def launch() -> Any:
     )
     if is_deep_link:
         return redirect(url_for("lti.deep_link"), code=303)
-    return redirect(url_for("placements.home"), code=303)
+    home = "placements.student_home" if role is Role.STUDENT else "placements.coach_home"
+    return redirect(url_for(home), code=303)
 
 
 def _locale_from(value: str | None) -> str | None:

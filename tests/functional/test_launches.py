@@ -316,6 +316,12 @@ def test_login_on_one_app_server_and_launch_on_another(
     form = lms.authorize(auth_query, student)
     cookie = "lti1p3-" + form["state"]
     second.client.set_cookie(cookie, first.client.get_cookie(cookie).value)
+    with app.extensions["db_engine"].connect() as conn:
+        in_database = conn.execute(text("SELECT count(*) FROM launch_state")).scalar_one()
+    # The login's state waits in the shared store: the database, or Redis when configured.
+    assert (in_database > 0) == isinstance(
+        app_servers[0].extensions["state_store"], DatabaseStateStore
+    )
 
     page = second.post(form["launch_url"], {"id_token": form["id_token"], "state": form["state"]})
     while page.status in (302, 303):
@@ -327,8 +333,3 @@ def test_login_on_one_app_server_and_launch_on_another(
     replay = first.post(form["launch_url"], {"id_token": form["id_token"], "state": form["state"]})
     assert replay.status == 400
     assert rows(app) == {"person": 1, "course": 1, "membership": 1}
-    with app.extensions["db_engine"].connect() as conn:
-        in_database = conn.execute(text("SELECT count(*) FROM launch_state")).scalar_one()
-    assert (in_database > 0) == isinstance(
-        app_servers[0].extensions["state_store"], DatabaseStateStore
-    )
