@@ -297,7 +297,6 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
     def __init__(self, *args: Any, leeway: int, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._leeway = leeway
-        self._state_params: Mapping[str, Any] | None = None
 
     def validate(self) -> HardenedMessageLaunch:
         if self._restored:
@@ -337,20 +336,20 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         return azp
 
     def validate_state(self) -> HardenedMessageLaunch:
+        # Only the cookie here: the state's server-side record is read (and spent) once the
+        # signature holds, in validate_nonce, so a forged token costs us no database work.
         state = self._get_request_param("state")
         if not state:
             raise LaunchError("missing state parameter")
-        params = self._session_service.get_state_params(state)
-        if not params:
-            raise LaunchError("state unknown, expired or already used (replayed)", _STATE_EXPIRED)
         cookie = self._cookie_service.get_cookie(state)
         if cookie is None:
+            if not self._session_service.get_state_params(state):
+                raise LaunchError("state unknown, expired or already used", _STATE_EXPIRED)
             error = LaunchError("no state cookie", _COOKIE_BLOCKED)
             error.extra = {"state": state}  # type: ignore[attr-defined]
             raise error
         if cookie != state:
             raise LaunchError("state does not match its cookie")
-        self._state_params = params
         return self
 
     def validate_jwt_format(self) -> HardenedMessageLaunch:
@@ -416,12 +415,13 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         nonce = self._get_jwt_body().get("nonce")
         if not isinstance(nonce, str) or not nonce:
             raise LaunchError("nonce missing")
-        assert self._state_params is not None
-        if self._state_params.get("nonce") != nonce:
-            raise LaunchError("nonce was not issued with this state")
+        # Taking the record spends state and nonce at once: of two racing copies of a launch,
+        # exactly one gets it. A replay finds nothing.
         spent = self._session_service.spend_state(self._get_request_param("state"))
-        if spent is None or spent.get("nonce") != nonce:
-            raise LaunchError("nonce already used (replayed launch)", _REPLAYED)
+        if spent is None:
+            raise LaunchError("state unknown, expired or already used (replayed)", _STATE_EXPIRED)
+        if spent.get("nonce") != nonce:
+            raise LaunchError("nonce was not issued with this state")
         return self
 
     def save_launch_data(self) -> HardenedMessageLaunch:
@@ -498,7 +498,6 @@ _STATE_EXPIRED = _l("The sign-in took too long or was already used.")
 _COOKIE_BLOCKED = _l("Your browser blocked the cookie Driehoek needs inside the course page.")
 _EXPIRED = _l("The sign-in from your learning platform has expired.")
 _CLOCK = _l("The learning platform's clock and ours disagree.")
-_REPLAYED = _l("This sign-in was already used.")
 _ANONYMOUS = _l("Driehoek needs to know who you are, but the platform sent no user.")
 
 

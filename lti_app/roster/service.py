@@ -62,15 +62,16 @@ def record_launch(
     ags = claims.get(AGS) or {}
     if isinstance(ags, Mapping) and isinstance(ags.get("lineitems"), str):
         course.ags_lineitems_url = ags["lineitems"][:1000]
-    session.flush()
 
-    membership = session.scalars(
-        select(Membership).where(
-            Membership.course_id == course.id, Membership.person_id == person.id
-        )
-    ).first()
+    membership = None
+    if person.id is not None and course.id is not None:  # both known: maybe a membership too
+        membership = session.scalars(
+            select(Membership).where(
+                Membership.course_id == course.id, Membership.person_id == person.id
+            )
+        ).first()
     if membership is None:
-        membership = Membership(course_id=course.id, person_id=person.id, role=role)
+        membership = Membership(course=course, person=person, role=role)
         session.add(membership)
     membership.role = role
     membership.lti_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
