@@ -10,7 +10,7 @@ by default), registers a TestLMS (lti1p3platform on a local HTTP server) with ``
 add``, then alternates N complete launches and N ``GET /healthz`` over real HTTP:
 
 - launch = ``GET /lti/login`` → (platform signs the id_token) → ``POST /lti/launch`` →
-  ``GET /home`` → ``GET`` the student's page. Only the tool's requests are timed as "launch";
+  ``GET`` the student's page (the launch redirects straight to it). Only the tool's requests are timed as "launch";
   the platform's work (building the login URL, signing the id_token) is timed apart as
   "platform", so the launch/healthz ratio is about the tool alone.
 - healthz = one ``GET /healthz`` (a database round trip), right after each launch, so both
@@ -346,10 +346,10 @@ def _ip(n: int) -> str:
 
 def print_table(result: dict[str, Any]) -> None:
     rows = [
-        ("launch (tool, 4 requests)", "launch"),
+        ("launch (tool, 3 requests)", "launch"),
         ("  GET /lti/login", "login"),
         ("  POST /lti/launch", "launch_post"),
-        ("  GET /home → student page", "home_pages"),
+        ("  GET student page", "home_pages"),
         ("GET /healthz", "healthz"),
         ("platform: login URL (excl.)", "platform_login_url"),
         ("platform: sign id_token (excl.)", "platform_sign"),
