@@ -46,7 +46,14 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from tests.lms import LEARNER, Person, TestLMS
-from tests.servers import ROOT, flask_cli, free_port, gunicorn_settings, running_gunicorn
+from tests.servers import (
+    ROOT,
+    flask_cli,
+    free_port,
+    gunicorn_settings,
+    registration_args,
+    running_gunicorn,
+)
 
 RESULTS = ROOT / "bench" / "results"
 SECRET = secrets.token_urlsafe(48)  # one per run, like a fresh deployment
@@ -252,26 +259,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         lms = TestLMS(tool_base=base, client_id=f"bench-{os.getpid()}-{int(time.time())}")
         try:
-            reg = lms.tool_registration()
             added = flask_cli(
-                [
-                    "platform",
-                    "add",
-                    "--issuer",
-                    reg["issuer"],
-                    "--client-id",
-                    reg["client_id"],
-                    "--deployment-id",
-                    reg["deployment_ids"][0],
-                    "--auth-login-url",
-                    reg["auth_login_url"],
-                    "--auth-token-url",
-                    reg["auth_token_url"],
-                    "--key-set-url",
-                    reg["key_set_url"],
-                    "--name",
-                    "Bench LMS",
-                ],
+                registration_args(lms, "Bench LMS"),
                 settings,
             )
             if added.returncode != 0:

@@ -93,6 +93,26 @@ def app(database_url: str, instance_dir: Path) -> Iterator[Flask]:
     application.extensions["db_engine"].dispose()
 
 
+REDIS_TEST_URL = "redis://127.0.0.1:6379/15"  # a database number of the tests' own, flushed here
+
+
+@pytest.fixture
+def redis_db() -> Iterator[str]:
+    """The URL of an empty Redis database; skipped when no Redis runs."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        client.close()
+        pytest.skip(f"no Redis at {REDIS_TEST_URL}")
+    client.flushdb()
+    yield REDIS_TEST_URL
+    client.flushdb()
+    client.close()
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -49,6 +50,10 @@ _OWN_SETTINGS = (
     "FORWARDED_ALLOW_IPS",
     "TEST_DATABASE_URL",
 )
+
+
+if TYPE_CHECKING:
+    from tests.lms import TestLMS
 
 
 def free_port() -> int:
@@ -204,3 +209,27 @@ def running_gunicorn(
         for server in servers:
             server.wait_ready()
         yield servers
+
+
+def registration_args(lms: TestLMS, name: str | None = None) -> list[str]:
+    """`flask platform add` arguments that register ``lms`` (DESIGN.md's flags)."""
+    reg = lms.tool_registration()
+    args = [
+        "platform",
+        "add",
+        "--issuer",
+        reg["issuer"],
+        "--client-id",
+        reg["client_id"],
+        "--auth-login-url",
+        reg["auth_login_url"],
+        "--auth-token-url",
+        reg["auth_token_url"],
+        "--key-set-url",
+        reg["key_set_url"],
+        "--name",
+        name or reg["name"],
+    ]
+    for deployment_id in reg["deployment_ids"]:
+        args += ["--deployment-id", deployment_id]
+    return args

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ import requests
 from playwright.sync_api import BrowserContext, Playwright, expect, sync_playwright
 
 from tests.browser.tls import make_certificates
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -104,12 +104,6 @@ class Sites:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _server_env(settings: Mapping[str, str]) -> dict[str, str]:
     env = {
         k: v
@@ -141,7 +135,7 @@ def sites(
     """
     work = tmp_path_factory.mktemp("browser-server")
     tls = make_certificates(work / "tls", [TOOL_HOST, LMS_HOST])
-    port = _free_port()
+    port = free_port()
     tool, lms = f"https://{TOOL_HOST}:{port}", f"https://{LMS_HOST}:{port}"
     instance = work / "instance"  # the sandbox LMS keeps its signing key here
     instance.mkdir()

@@ -31,6 +31,7 @@ from tests.servers import (
     flask_cli,
     free_port,
     gunicorn_settings,
+    registration_args,
     running_gunicorn,
 )
 
@@ -46,29 +47,6 @@ def http_browser() -> Iterator[HttpBrowser]:
     browser = HttpBrowser("http://unset.invalid")
     yield browser
     browser.session.close()
-
-
-def registration_args(lms: TestLMS) -> list[str]:
-    reg = lms.tool_registration()
-    args = [
-        "platform",
-        "add",
-        "--issuer",
-        reg["issuer"],
-        "--client-id",
-        reg["client_id"],
-        "--auth-login-url",
-        reg["auth_login_url"],
-        "--auth-token-url",
-        reg["auth_token_url"],
-        "--key-set-url",
-        reg["key_set_url"],
-        "--name",
-        reg["name"],
-    ]
-    for deployment_id in reg["deployment_ids"]:
-        args += ["--deployment-id", deployment_id]
-    return args
 
 
 GUNICORN_ENV = (

@@ -277,23 +277,6 @@ def test_launch_locale_the_tool_does_not_speak_falls_back_to_the_browser(app: Fl
 
 # -- several app servers ------------------------------------------------------------------------
 
-REDIS_URL = "redis://127.0.0.1:6379/15"  # a database number of its own, flushed here
-
-
-@pytest.fixture
-def redis_db() -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
-    client.close()
-
 
 @pytest.fixture
 def app_servers(

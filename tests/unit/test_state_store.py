@@ -20,8 +20,6 @@ from lti_app.db import utcnow
 from lti_app.lti.models import LaunchState
 from lti_app.lti.state import DatabaseStateStore, RedisStateStore
 
-REDIS_URL = "redis://127.0.0.1:6379/15"  # a database number of its own, flushed by these tests
-
 LAUNCH_DATA = {
     "sub": "student-1",
     "https://purl.imsglobal.org/spec/lti/claim/roles": ["Learner"],
@@ -176,17 +174,11 @@ def test_database_a_failed_request_does_not_roll_back_a_spent_nonce(
 
 
 @pytest.fixture
-def redis_client() -> Iterator[Any]:
+def redis_client(redis_db: str) -> Iterator[Any]:
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    client.flushdb()
+    client = redis.Redis.from_url(redis_db)
     yield client
-    client.flushdb()
     client.close()
 
 
