@@ -316,3 +316,45 @@ def test_login_on_one_app_server_and_launch_on_another(
     replay = first.post(form["launch_url"], {"id_token": form["id_token"], "state": form["state"]})
     assert replay.status == 400
     assert rows(app) == {"person": 1, "course": 1, "membership": 1}
+
+
+# -- the cookie fallback ------------------------------------------------------------------------
+
+
+def test_a_browser_that_dropped_the_state_cookie_gets_in_through_a_new_window(
+    app: Flask, lms, student
+) -> None:
+    """The iframe lost its cookie; the page offers a new window that completes the launch."""
+    import html
+    import re
+
+    framed = new_browser(app)
+    auth = login(framed, lms, student)
+    form = lms.authorize(auth, student)
+    framed.client.delete_cookie("lti1p3-" + form["state"])
+    blocked = framed.post(
+        form["launch_url"], {"id_token": form["id_token"], "state": form["state"]}
+    )
+    assert blocked.status == 400
+    assert "Open Driehoek in een nieuw venster" in blocked.text  # Dutch by default
+    assert rows(app) == {"person": 0, "course": 0, "membership": 0}
+
+    action = re.search(r'<form method="post" action="([^"]+)" target="_blank">', blocked.text)
+    assert action is not None and action.group(1) == "/lti/continue"
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', blocked.text))
+    fields = {k: html.unescape(v) for k, v in fields.items()}
+    assert fields["login_hint"] == student.sub and fields["iss"] == lms.issuer
+
+    window = new_browser(app)  # a new top-level window: first-party cookies work
+    redirect = window.post(window.base + "/lti/continue", fields)
+    assert redirect.status == 302 and redirect.location.startswith(lms.url("/auth"))
+    from urllib.parse import parse_qsl, urlsplit
+
+    second = lms.authorize(dict(parse_qsl(urlsplit(redirect.location).query)), student)
+    page = window.post(
+        second["launch_url"], {"id_token": second["id_token"], "state": second["state"]}
+    )
+    while page.status in (302, 303):
+        page = window.get(window.base + page.location)
+    assert page.status == 200 and path_of(page) == "/student"
+    assert "Lotte" in page.text
