@@ -137,3 +137,9 @@ def register(app: Flask) -> None:
         )
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         run_simple(host, port, app, threaded=True, use_reloader=False)
+
+    from lti_app.jobs.cli import register as register_jobs
+    from lti_app.notifications.cli import register as register_mail
+
+    register_jobs(app)
+    register_mail(app)
