@@ -102,13 +102,16 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
 
     @login_manager.user_loader
-    def _load_person(user_id: str) -> Any:
+    def _load_user(user_id: str) -> Any:
+        from lti_app.placements.models import Mentor
         from lti_app.roster.models import Person
 
         kind, _, raw = user_id.partition(":")
-        if kind != "person" or not raw.isdigit():
+        if not raw.isdigit():
             return None
-        return db.session().get(Person, int(raw))
+        # LMS people and school mentors (guests) are told apart by the prefix of their id.
+        model = {"person": Person, "mentor": Mentor}.get(kind)
+        return db.session().get(model, int(raw)) if model else None
 
 
 def select_locale() -> str | None:

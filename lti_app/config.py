@@ -71,6 +71,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HTTP_TIMEOUT_SECONDS", _int, 10, "timeout for calls to the LMS"),
     # A lecture hall behind one NAT address may open Driehoek at once: keep this generous.
     Setting("LAUNCH_RATE_LIMIT", _str, "600/minute", "launches and logins per client address"),
+    Setting("INVITATION_VALID_DAYS", _int, 14, "days a mentor's sign-in link stays valid"),
+    Setting("MENTOR_SESSION_DAYS", _int, 30, "days a mentor stays signed in on a device"),
+    Setting("ROSTER_SYNC_MINUTES", _int, 60, "least time between automatic roster syncs"),
     Setting("LOG_LEVEL", _str, "INFO", "logging level"),
 )
 

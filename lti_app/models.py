@@ -3,17 +3,33 @@
 from lti_app.jobs.models import Job
 from lti_app.lti.models import Deployment, LaunchState, Platform, ToolKey
 from lti_app.notifications.models import BouncedAddress, OutgoingMail
+from lti_app.placements.models import (
+    ChangeRecord,
+    HourEntry,
+    Mentor,
+    MentorInvitation,
+    Placement,
+    PlacementMentor,
+    School,
+)
 from lti_app.roster.models import Course, Membership, Person
 
 __all__ = [
     "BouncedAddress",
+    "ChangeRecord",
     "Course",
     "Deployment",
+    "HourEntry",
     "Job",
     "LaunchState",
     "Membership",
+    "Mentor",
+    "MentorInvitation",
     "OutgoingMail",
     "Person",
+    "Placement",
+    "PlacementMentor",
     "Platform",
+    "School",
     "ToolKey",
 ]

@@ -24,20 +24,33 @@ class Permission(enum.StrEnum):
     VIEW_ROSTER = "view_roster"
     MANAGE_REGISTRATIONS = "manage_registrations"
     DEEP_LINK = "deep_link"
+    # placements
+    PROPOSE_PLACEMENT = "propose_placement"  # a student proposes their school and mentor
+    LOG_HOURS = "log_hours"  # a student logs their own hours
+    MANAGE_PLACEMENTS = "manage_placements"  # a coach creates, approves, imports, invites
+    # school mentors: external guests, signed in through an invitation link
+    MENTOR_PORTAL = "mentor_portal"
+    APPROVE_HOURS = "approve_hours"
 
 
+_COACH = frozenset(
+    {
+        Permission.COACH_HOME,
+        Permission.VIEW_ROSTER,
+        Permission.DEEP_LINK,
+        Permission.MANAGE_PLACEMENTS,
+    }
+)
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.STUDENT: frozenset({Permission.STUDENT_HOME}),
-    Role.COACH: frozenset({Permission.COACH_HOME, Permission.VIEW_ROSTER, Permission.DEEP_LINK}),
-    Role.COORDINATOR: frozenset(
-        {
-            Permission.COACH_HOME,
-            Permission.VIEW_ROSTER,
-            Permission.DEEP_LINK,
-            Permission.MANAGE_REGISTRATIONS,
-        }
+    Role.STUDENT: frozenset(
+        {Permission.STUDENT_HOME, Permission.PROPOSE_PLACEMENT, Permission.LOG_HOURS}
     ),
+    Role.COACH: _COACH,
+    Role.COORDINATOR: _COACH | {Permission.MANAGE_REGISTRATIONS},
 }
+# A mentor has no course role: what a mentor may see is limited further to their own placements
+# by every mentor view (see placements/mentor_views.py).
+MENTOR_PERMISSIONS = frozenset({Permission.MENTOR_PORTAL, Permission.APPROVE_HOURS})
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,7 +96,12 @@ def current_principal() -> Any:
 def current_permissions() -> frozenset[Permission]:
     if "permissions" not in g:
         role = session.get("role")
-        g.permissions = ROLE_PERMISSIONS.get(Role(role), frozenset()) if role else frozenset()
+        if not current_user.is_authenticated:
+            g.permissions = frozenset()
+        elif str(current_user.get_id()).startswith("mentor:"):
+            g.permissions = MENTOR_PERMISSIONS
+        else:
+            g.permissions = ROLE_PERMISSIONS.get(Role(role), frozenset()) if role else frozenset()
     result: frozenset[Permission] = g.permissions
     return result
 
