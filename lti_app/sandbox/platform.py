@@ -4,13 +4,20 @@ It plays the LMS side of the OIDC launch (LTI 1.3 §5.1.1): its buttons send the
 tool's login URL; its auth endpoint signs an id_token for the chosen demo person and posts it to
 the tool; it receives deep-linking responses. It talks to the tool only over HTTP and through the
 registration that an administrator would make (``ensure_registered``), never by calling tool code.
+
+It also plays the LMS's services: a token endpoint (client_credentials with a JWT client
+assertion the tool signs, checked against the tool's published JWKS; LTI Security 1.0 §4.1) and
+Names and Role Provisioning (NRPS 2.0) for the demo course, whose roster is ``PEOPLE`` plus some
+thirty generated students, so a coach sees a realistic course.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import unicodedata
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +34,17 @@ DEPLOYMENT_ID = "sandbox-deployment-1"
 KID = "sandbox-key-1"
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+LEARNER = LIS + "membership#Learner"
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+AGS_SCOPES = (
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+)
+SCOPES = (NRPS_SCOPE, *AGS_SCOPES)
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ACCESS_TOKEN_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -101,6 +119,39 @@ PEOPLE: tuple[DemoPerson, ...] = (
         (LIS + "membership#Learner",),
     ),
 )
+
+
+# Students of the demo course who never launch in the sandbox but are on its roster (NRPS).
+_GIVEN = (
+    "Emma", "Noah", "Louise", "Arthur", "Olivia", "Jules", "Mila", "Louis", "Elena", "Finn",
+    "Nora", "Lucas", "Marie", "Adam", "Lina", "Victor", "Julie", "Wout", "Ella", "Lars",
+    "Hanne", "Seppe", "Fien", "Ruben", "Amber", "Bram", "Zoë", "Thibault", "Yasmine", "Kobe",
+)  # fmt: skip
+_FAMILY = (
+    "Claes", "Goossens", "Wouters", "Jacobs", "Mertens", "Dubois", "Lambert", "Vermeulen",
+    "Van den Broeck", "Hermans", "Aerts", "Pauwels", "Van Damme", "Michiels", "Verhoeven",
+    "Declercq", "Segers", "Bogaert", "Smets", "Vandenberghe", "Martens", "Coppens", "Bulut",
+    "De Backer", "Verstraete", "Lemmens", "Van Acker", "D'Hondt", "Benali", "Vervoort",
+)  # fmt: skip
+
+
+def _email_part(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(c for c in ascii_text.lower() if c.isalnum())
+
+
+ROSTER_STUDENTS: tuple[DemoPerson, ...] = tuple(
+    DemoPerson(
+        f"student-roster-{i + 1:02d}",
+        given,
+        family,
+        f"{_email_part(given)}.{_email_part(family)}@student.example",
+        (LEARNER,),
+    )
+    for i, (given, family) in enumerate(zip(_GIVEN, _FAMILY, strict=True))
+)
+# One student stopped the programme: the LMS still lists her, as inactive.
+INACTIVE_IDS = frozenset({ROSTER_STUDENTS[-2].id})
 
 
 def person(person_id: str) -> DemoPerson | None:
@@ -240,3 +291,134 @@ def id_token(who: DemoPerson, nonce: str, kind: str) -> str:
         claims[CLAIM + "message_type"] = "LtiResourceLinkRequest"
         claims[CLAIM + "resource_link"] = RESOURCE_LINK
     return jwt.encode(claims, private_key_pem(), algorithm="RS256", headers={"kid": KID})
+
+
+# -- services: the token endpoint and NRPS -------------------------------------------------------
+
+
+class TokenRequestError(Exception):
+    """A token request refused as RFC 6749 §5.2 says: an error code, a description, a status."""
+
+    def __init__(self, error: str, description: str, status: int = 400):
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+def token_url() -> str:
+    return issuer() + "/token"
+
+
+def memberships_url(course_id: str) -> str:
+    return f"{issuer()}/nrps/{course_id}/memberships"
+
+
+def _token_secret() -> str:
+    return str(current_app.config["SECRET_KEY"]) + ":sandbox-access-token"
+
+
+def grant_token(form: Mapping[str, str]) -> dict[str, Any]:
+    """Answer a client_credentials grant whose client assertion the tool signed (RFC 7523 §2.2).
+
+    :raise TokenRequestError: a missing parameter, another grant type, a bad assertion.
+    """
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise TokenRequestError("invalid_request", "grant_type is required")
+    if grant_type != "client_credentials":
+        raise TokenRequestError("unsupported_grant_type", "only client_credentials is supported")
+    if form.get("client_assertion_type") != ASSERTION_TYPE or not form.get("client_assertion"):
+        raise TokenRequestError(
+            "invalid_request", "client_assertion_type must be jwt-bearer, with a client_assertion"
+        )
+    check_client_assertion(form["client_assertion"])
+    requested = (form.get("scope") or "").split()
+    granted = [s for s in requested if s in SCOPES]
+    if not granted:
+        raise TokenRequestError("invalid_scope", "no scope this platform offers was requested")
+    now = int(time.time())
+    token = jwt.encode(
+        {
+            "iss": issuer(),
+            "sub": CLIENT_ID,
+            "aud": issuer(),
+            "scope": " ".join(granted),
+            "iat": now,
+            "exp": now + ACCESS_TOKEN_SECONDS,
+            "jti": uuid.uuid4().hex,
+        },
+        _token_secret(),
+        algorithm="HS256",
+    )
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_SECONDS,
+        "scope": " ".join(granted),
+    }
+
+
+def check_client_assertion(assertion: str) -> dict[str, Any]:
+    """The assertion's claims, if the tool's published key signed it for this token endpoint.
+
+    :raise TokenRequestError: ``invalid_client`` (401) for any signature or claim problem.
+    """
+    tool_jwks = str(current_app.config["BASE_URL"]) + "/.well-known/jwks.json"
+    try:
+        client = jwt.PyJWKClient(
+            tool_jwks, cache_keys=False, timeout=current_app.config["HTTP_TIMEOUT_SECONDS"]
+        )
+        key = client.get_signing_key_from_jwt(assertion)
+        claims: dict[str, Any] = jwt.decode(
+            assertion,
+            key.key,
+            algorithms=["RS256", "RS384", "RS512"],
+            audience=token_url(),
+            issuer=CLIENT_ID,
+            leeway=30,
+            options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]},
+        )
+    except jwt.PyJWKClientConnectionError as exc:
+        raise TokenRequestError(
+            "invalid_client", f"the tool's key set could not be fetched: {exc}", 401
+        ) from exc
+    except jwt.PyJWTError as exc:
+        raise TokenRequestError("invalid_client", f"client assertion rejected: {exc}", 401) from exc
+    if claims.get("sub") != CLIENT_ID:
+        raise TokenRequestError("invalid_client", "client assertion sub is not the client id", 401)
+    return claims
+
+
+def read_access_token(token: str) -> dict[str, Any] | None:
+    """The claims of an access token this sandbox issued and that has not expired, or None."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            _token_secret(),
+            algorithms=["HS256"],
+            audience=issuer(),
+            issuer=issuer(),
+            options={"require": ["exp", "scope"]},
+        )
+    except jwt.PyJWTError:
+        return None
+    return claims
+
+
+def roster(course_id: str) -> list[dict[str, Any]] | None:
+    """The course's members as NRPS lists them (NRPS 2.0 §2.3), or None for an unknown course."""
+    if course_id != COURSE["id"]:
+        return None
+    return [
+        {
+            "user_id": p.id,
+            "status": "Inactive" if p.id in INACTIVE_IDS else "Active",
+            "name": p.name,
+            "given_name": p.given_name,
+            "family_name": p.family_name,
+            "email": p.email,
+            "roles": list(p.roles),
+        }
+        for p in (*PEOPLE, *ROSTER_STUDENTS)
+    ]

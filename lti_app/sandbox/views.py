@@ -1,9 +1,11 @@
-"""The sandbox LMS's pages: a demo course with launch buttons, its auth endpoint and keys."""
+"""The sandbox LMS's pages: a demo course with launch buttons, its auth endpoint and keys, and
+the services a tool calls (token endpoint, Names and Role Provisioning)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -17,6 +19,10 @@ from lti_app.security import public
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 PLACED_KEY = "sandbox-placed-items"
 MONTH = 30 * 24 * 3600
+NRPS_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+# Small pages by default, so a tool meets paging on the demo course too (like Canvas's 10).
+NRPS_DEFAULT_LIMIT = 10
+NRPS_MAX_LIMIT = 25
 
 
 @bp.after_request
@@ -125,3 +131,85 @@ def deep_link_return() -> Any:
     # The response arrives inside the tool's frame; the LMS page itself must reload.
     target = url_for("sandbox.course", message=_("Driehoek was added to the course."))
     return render_template("sandbox/returned.html", target=target)
+
+
+@bp.route("/token", methods=["POST"])
+@csrf.exempt
+@public
+def token() -> Any:
+    """The platform's OAuth 2 token endpoint: client_credentials with a JWT client assertion.
+
+    LTI Security 1.0 §4.1; RFC 6749 §4.4 (grant), §5.1 (answer), §5.2 (errors); RFC 7523.
+    """
+    try:
+        grant = platform.grant_token(request.form)
+    except platform.TokenRequestError as exc:
+        current_app.logger.info("sandbox token request refused: %s", exc.description)
+        response = _json({"error": exc.error, "error_description": exc.description}, exc.status)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="sandbox"'
+        return response
+    return _json(grant, 200)
+
+
+@bp.route("/nrps/<course_id>/memberships")
+@public
+def memberships(course_id: str) -> Any:
+    """Names and Role Provisioning: the course's members, a page at a time (NRPS 2.0 §2.4).
+
+    ``limit`` asks for a page size (we cap it), ``page`` is where the ``Link: rel="next"``
+    header points, ``role`` filters by a role (full URI or short context role name).
+    """
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _bearer_error(401, None)  # RFC 6750 §3.1: no credentials, no error code
+    claims = platform.read_access_token(token.strip())
+    if claims is None:
+        return _bearer_error(401, "invalid_token")
+    if platform.NRPS_SCOPE not in str(claims.get("scope", "")).split():
+        return _bearer_error(403, "insufficient_scope")
+    members = platform.roster(course_id)
+    if members is None:
+        return _json({"error": "not_found", "error_description": "no such course"}, 404)
+    try:
+        limit = min(int(request.args.get("limit", NRPS_DEFAULT_LIMIT)), NRPS_MAX_LIMIT)
+        page = int(request.args.get("page", 1))
+    except ValueError:
+        limit = page = 0
+    if limit < 1 or page < 1:
+        return _json({"error": "invalid_request", "error_description": "bad limit or page"}, 400)
+    role = request.args.get("role")
+    if role:
+        wanted = role if ("/" in role or "#" in role) else platform.LIS + "membership#" + role
+        members = [m for m in members if wanted in m["roles"]]
+    start = (page - 1) * limit
+    body = {
+        "id": platform.memberships_url(course_id),
+        "context": {
+            "id": platform.COURSE["id"],
+            "label": platform.COURSE["label"],
+            "title": platform.COURSE["title"],
+        },
+        "members": members[start : start + limit],
+    }
+    response = _json(body, 200, NRPS_MEDIA_TYPE)
+    if start + limit < len(members):
+        query = {"limit": limit, "page": page + 1, **({"role": role} if role else {})}
+        next_url = platform.memberships_url(course_id) + "?" + urlencode(query)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return response
+
+
+def _json(body: Any, status: int, media_type: str = "application/json") -> Response:
+    response = Response(json.dumps(body), status=status, content_type=media_type)
+    # Tokens and rosters are personal: no cache may keep them (RFC 6749 §5.1).
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _bearer_error(status: int, error: str | None) -> Response:
+    challenge = 'Bearer realm="sandbox"' + (f', error="{error}"' if error else "")
+    response = _json({"error": error or "unauthorized"}, status)
+    response.headers["WWW-Authenticate"] = challenge
+    return response
