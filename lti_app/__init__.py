@@ -125,10 +125,12 @@ def register_blueprints(app: Flask) -> None:
     from lti_app.core.views import bp as core_bp
     from lti_app.lti.views import bp as lti_bp
     from lti_app.placements.views import bp as placements_bp
+    from lti_app.roster.views import bp as roster_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(placements_bp)
+    app.register_blueprint(roster_bp)
     if not app.config["IS_PRODUCTION"]:
         # The sandbox LMS is a development aid and never exists in production.
         from lti_app.sandbox.views import bp as sandbox_bp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -28,6 +29,7 @@ from lti_app.lti.roles import map_roles
 from lti_app.lti.tool import DL_SETTINGS, LOGIN_PARAMS, MESSAGE_TYPE, TimeoutSession, Tool
 from lti_app.roster.models import Role
 from lti_app.roster.service import record_launch
+from lti_app.roster.sync import request_sync
 from lti_app.security import ROLE_PERMISSIONS, Permission, public, requires
 
 bp = Blueprint("lti", __name__)
@@ -99,6 +101,10 @@ def launch() -> Any:
 
     s = db.session()
     person, course, _membership = record_launch(s, platform, claims, role)
+    if course is not None and role is not Role.STUDENT:
+        # A coach's launch keeps the roster fresh, at most every ROSTER_SYNC_MINUTES.
+        minutes = current_app.config["ROSTER_SYNC_MINUTES"]
+        request_sync(s, course, min_interval=timedelta(minutes=minutes))
     s.commit()
 
     session.clear()

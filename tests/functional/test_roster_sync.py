@@ -1,0 +1,95 @@
+"""The roster sync as a coach meets it: started by a launch or a button, run by the worker."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from lti_app import db
+from lti_app.jobs.models import Job, JobState
+from lti_app.jobs.worker import run_due
+from lti_app.roster.models import Role
+from lti_app.roster.service import count_members
+from tests.functional.test_nrps import COURSE_SIZE, course, course_roster, roster_lms  # noqa: F401
+from tests.launching import FlaskBrowser
+from tests.lms import Person
+
+
+def _sync_jobs(app: Flask) -> list[Job]:
+    with app.app_context():
+        return list(db.session().scalars(select(Job).where(Job.kind == "roster.sync")))
+
+
+def _run_worker(app: Flask) -> int:
+    with app.app_context():
+        return run_due(app.extensions["db_sessionmaker"], "test-worker")
+
+
+def test_a_coach_launch_queues_one_sync_and_the_worker_brings_in_the_whole_roster(
+    app: Flask, course: int
+) -> None:
+    jobs = _sync_jobs(app)
+    assert [j.state for j in jobs] == [JobState.QUEUED]
+    assert _run_worker(app) == 1
+    done = _sync_jobs(app)[0]
+    assert done.state is JobState.DONE
+    result = done.result or {}
+    assert result["seen"] + result["skipped"] == COURSE_SIZE  # observers and the like skipped
+    with app.app_context():
+        counts = count_members(db.session(), course)
+    assert sum(counts.values()) == result["seen"]
+    assert counts[Role.STUDENT] > 2400
+
+
+def test_coach_launches_do_not_sync_more_often_than_the_setting(
+    app: Flask, course: int, launched: Any, coach: Person
+) -> None:
+    _run_worker(app)
+    assert launched(coach).status == 200
+    assert launched(coach).status == 200
+    assert len(_sync_jobs(app)) == 1
+
+
+def test_a_student_launch_does_not_sync(app: Flask, launched: Any, student: Person) -> None:
+    assert launched(student).status == 200
+    assert _sync_jobs(app) == []
+
+
+def test_the_coach_starts_a_sync_and_follows_its_progress(
+    app: Flask, course: int, browser: FlaskBrowser
+) -> None:
+    _run_worker(app)  # the launch's own sync
+    page = browser.get(browser.base + "/coach/roster/sync/1")
+    assert page.status == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    started = browser.post(browser.base + "/coach/roster/sync", {"csrf_token": token.group(1)})
+    assert started.status == 303
+    status_url = started.location
+    waiting = browser.get(browser.base + status_url)
+    assert "wordt opgehaald" in waiting.text and 'http-equiv="refresh"' in waiting.text
+    _run_worker(app)
+    seen = _sync_jobs(app)[-1].result["seen"]  # type: ignore[index]
+    finished = browser.get(browser.base + status_url)
+    assert f"Klaar: {seen} deelnemers" in finished.text
+    assert 'http-equiv="refresh"' not in finished.text
+
+
+def test_a_student_may_not_start_a_sync(
+    app: Flask, launched: Any, student: Person, browser: FlaskBrowser
+) -> None:
+    page = launched(student)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    refused = browser.post(browser.base + "/coach/roster/sync", {"csrf_token": token.group(1)})
+    assert refused.status == 403
+    assert _sync_jobs(app) == []
+
+
+def test_sync_status_of_another_course_is_not_shown(
+    app: Flask, course: int, browser: FlaskBrowser
+) -> None:
+    assert browser.get(browser.base + "/coach/roster/sync/999").status == 404
