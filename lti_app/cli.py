@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -11,6 +12,7 @@ from alembic.config import Config
 from flask import Flask, current_app
 
 from lti_app import db
+from lti_app.jobs.worker import Worker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -136,10 +138,29 @@ def register(app: Flask) -> None:
             f"Driehoek with its sandbox LMS: open {current_app.config['SANDBOX_URL']}/sandbox/"
         )
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        worker = start_background_worker(app)
+        where = "the mail server in MAIL_URL" if app.config["MAIL_URL"] else "instance/mail/"
+        click.echo(f"A worker in this process sends mail to {where} and runs roster syncs.")
+        try:
+            run_simple(host, port, app, threaded=True, use_reloader=False)
+        finally:
+            worker.stop()
 
     from lti_app.jobs.cli import register as register_jobs
     from lti_app.notifications.cli import register as register_mail
 
     register_jobs(app)
     register_mail(app)
+
+
+def start_background_worker(app: Flask) -> Worker:
+    """The job worker on a thread of the sandbox's own process, so one command is enough in
+    development: invitations appear in the sandbox's mailbox without a separate `jobs run`."""
+    worker = Worker(app.extensions["db_sessionmaker"], poll_seconds=1.0)
+
+    def work() -> None:
+        with app.app_context():
+            worker.run()
+
+    threading.Thread(target=work, name="driehoek-worker", daemon=True).start()
+    return worker

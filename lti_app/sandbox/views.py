@@ -1,19 +1,21 @@
-"""The sandbox LMS's pages: a demo course with launch buttons, its auth endpoint and keys, and
-the services a tool calls (token endpoint, Names and Role Provisioning)."""
+"""The sandbox LMS's pages: a demo course with launch buttons, its auth endpoint and keys, the
+services a tool calls (token endpoint, Names and Role Provisioning), and a mailbox."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jwt
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lti_app import db
 from lti_app.extensions import csrf
 from lti_app.sandbox import platform
+from lti_app.sandbox.mailbox import linkify, list_mail, read_mail
 from lti_app.security import public
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
@@ -213,3 +215,27 @@ def _bearer_error(status: int, error: str | None) -> Response:
     response = _json({"error": error or "unauthorized"}, status)
     response.headers["WWW-Authenticate"] = challenge
     return response
+
+
+# -- the mailbox: what Driehoek mailed while MAIL_URL is unset ----------------------------------
+
+
+@bp.route("/mail")
+@public
+def mailbox() -> Any:
+    """Every .eml file in instance/mail/, newest first."""
+    return render_template(
+        "sandbox/mailbox.html",
+        mails=list_mail(Path(current_app.instance_path) / "mail"),
+        smtp=bool(current_app.config.get("MAIL_URL")),
+    )
+
+
+@bp.route("/mail/<name>")
+@public
+def mail_message(name: str) -> Any:
+    """One message, with its links clickable (a mentor's sign-in link, for instance)."""
+    mail = read_mail(Path(current_app.instance_path) / "mail", name)
+    if mail is None:
+        abort(404)
+    return render_template("sandbox/mail_message.html", mail=mail, body=linkify(mail.text))

@@ -1,0 +1,443 @@
+"""Mentors as guests: the sign-in link, a fresh link on request, the portal, and the coach's
+invitation buttons. The rules live in invitations.py; these views only translate to and from HTTP.
+
+Who uses it: a school mentor on a phone right after a lesson, with no LMS account and no
+password; the coach, on a laptop, who invites them and wants to see whether they got in.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from lti_app import db
+from lti_app.db import utcnow
+from lti_app.extensions import limiter
+from lti_app.notifications.service import InvalidAddress, normalise_address
+from lti_app.placements import invitations as service
+from lti_app.placements import mentor_access as access
+from lti_app.placements.hours import group_by_week, hour_totals, placement_entries
+from lti_app.placements.models import InvitationState, Mentor, Placement
+from lti_app.roster.models import Person
+from lti_app.security import Permission, public, requires
+
+bp = Blueprint("mentors", __name__)
+
+# Asking for links mails a real person: a few per address, more per network (a school's NAT).
+LINKS_PER_ADDRESS = "5/hour"
+LINKS_PER_CLIENT = "20/hour"
+SIGN_INS_PER_CLIENT = "60/minute"
+
+INVITATION_STATE_LABELS = {
+    InvitationState.SENT: _l("sent"),
+    InvitationState.OPENED: _l("opened"),
+    InvitationState.ACTIVE: _l("signed in"),
+    InvitationState.EXPIRED: _l("expired"),
+    InvitationState.REVOKED: _l("revoked"),
+    InvitationState.BOUNCED: _l("bounced"),
+}
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    app = state.app
+    # The mentor's long sign-in lives in Flask-Login's remember cookie; mentor pages are opened
+    # top-level from a mail, never inside an LMS frame, so Lax suits it.
+    app.config.setdefault("REMEMBER_COOKIE_NAME", "driehoek_mentor")
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", bool(app.config.get("COOKIE_SECURE")))
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    app.add_template_global(invitations_for)
+    app.add_template_global(invitation_state_label)
+    app.add_template_global(invitation_notice)
+
+
+def invitations_for(placement: Placement) -> list[access.MentorAccess]:
+    """For the coach's placement page (templates/placements/_invitations.html)."""
+    return access.mentor_access(db.session(), placement.id)
+
+
+def invitation_state_label(state: InvitationState) -> str:
+    return str(INVITATION_STATE_LABELS.get(state, state))
+
+
+NOTICE_KEY = "mentor_access_notice"
+
+
+def _notify(placement: Placement, message: Any, *, error: bool = False) -> None:
+    """Tell the coach how a button went, next to the buttons (the page's flashes sit on top)."""
+    session[NOTICE_KEY] = {"placement": placement.id, "message": str(message), "error": error}
+
+
+def invitation_notice(placement: Placement) -> dict[str, Any] | None:
+    """The outcome of the coach's last invitation button on this placement, shown once."""
+    notice = session.get(NOTICE_KEY)
+    if not notice or notice.get("placement") != placement.id:
+        return None
+    session.pop(NOTICE_KEY, None)
+    return dict(notice)
+
+
+@bp.after_request
+def _private(response: Any) -> Any:
+    # Pages with a token in their address or a mentor's students: not cached, not indexed,
+    # and the address never leaks to another site as a Referer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.errorhandler(401)
+def _signed_out(_exc: Any) -> Any:
+    """A mentor whose sign-in ran out lands here: a way back in, no dead end."""
+    return render_template("mentor/request_link.html", form=EmailForm(), signed_out=True), 401
+
+
+# -- forms --------------------------------------------------------------------------------------
+
+
+def _check_address(_form: Any, field: Any) -> None:
+    try:
+        normalise_address(field.data or "")
+    except InvalidAddress:
+        raise ValidationError(_l("Enter one e-mail address, like name@school.be.")) from None
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button: its CSRF token is all it carries."""
+
+
+class EmailForm(FlaskForm):
+    email = StringField(
+        _l("Your e-mail address"),
+        validators=[
+            InputRequired(message=_l("Enter your e-mail address.")),
+            Length(max=320),
+            _check_address,
+        ],
+    )
+
+
+class InviteForm(FlaskForm):
+    email = StringField(
+        _l("E-mail address"),
+        validators=[
+            InputRequired(message=_l("Enter the mentor's e-mail address.")),
+            Length(max=320),
+            _check_address,
+        ],
+    )
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=300)])
+    language = SelectField(
+        _l("Language of the e-mails"),
+        choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")],
+        default="nl",
+    )
+
+
+# -- the link in the mail -----------------------------------------------------------------------
+
+
+def _signed_in_mentor() -> Mentor | None:
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return user if isinstance(user, Mentor) else None
+
+
+def _dead_link(problem: service.LinkProblem, token: str) -> Any:
+    status = 404 if problem is service.LinkProblem.UNKNOWN else 410
+    return (
+        render_template(
+            "mentor/link_dead.html",
+            problem=problem.value,
+            token=token,
+            can_renew=problem is not service.LinkProblem.UNKNOWN,
+            form=EmailForm(),
+            valid_days=current_app.config["INVITATION_VALID_DAYS"],
+        ),
+        status,
+    )
+
+
+@bp.route("/m/<token>", methods=["GET"])
+@public
+def link(token: str) -> Any:
+    """The link from the mail. Spends nothing: mail scanners open links too."""
+    s = db.session()
+    invitation, problem = service.open_link(s, token)
+    s.commit()
+    me = _signed_in_mentor()
+    if problem is not None or invitation is None:
+        if (
+            problem is service.LinkProblem.USED
+            and invitation
+            and me
+            and me.id == invitation.mentor_id
+        ):
+            return redirect(url_for("mentors.portal"), code=303)
+        return _dead_link(problem or service.LinkProblem.UNKNOWN, token)
+    if me is not None and me.id == invitation.mentor_id:
+        # Already signed in here: the link stays unspent for another device.
+        return redirect(url_for("mentors.portal"), code=303)
+    session.setdefault("locale", invitation.mentor.locale)
+    return render_template(
+        "mentor/link.html",
+        token=token,
+        mentor=invitation.mentor,
+        placement=invitation.placement,
+        form=ButtonForm(),
+        session_days=current_app.config["MENTOR_SESSION_DAYS"],
+    )
+
+
+@bp.route("/m/<token>", methods=["POST"])
+@limiter.limit(SIGN_INS_PER_CLIENT)
+@public
+def sign_in(token: str) -> Any:
+    """The button: spends the link (once) and signs the mentor in on this device."""
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    s = db.session()
+    invitation, problem = service.spend(s, token)
+    if problem is not None or invitation is None:
+        s.rollback()
+        return _dead_link(problem or service.LinkProblem.UNKNOWN, token)
+    mentor = invitation.mentor
+    s.commit()
+    session.clear()  # whoever was signed in on this browser before
+    login_user(
+        mentor,
+        remember=True,
+        duration=timedelta(days=int(current_app.config["MENTOR_SESSION_DAYS"])),
+    )
+    session["locale"] = mentor.locale
+    current_app.logger.info("mentor %s signed in with invitation %s", mentor.id, invitation.id)
+    return redirect(url_for("mentors.portal"), code=303)
+
+
+def _address_key() -> str:
+    return "mentor-link:" + (request.form.get("email") or "").strip().lower()[:320]
+
+
+def _token_key() -> str:
+    return "mentor-renew:" + service.hash_token(str((request.view_args or {}).get("token", "")))
+
+
+@bp.route("/m/<token>/renew", methods=["POST"])
+@limiter.shared_limit(LINKS_PER_CLIENT, scope="mentor-links")
+@limiter.limit(LINKS_PER_ADDRESS, key_func=_token_key)
+@public
+def renew(token: str) -> Any:
+    """One tap on a dead link's page: a fresh link goes to the address Driehoek knows."""
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    s = db.session()
+    service.renew_from_link(s, token)
+    s.commit()
+    return render_template("mentor/link_sent.html", renewed=True)
+
+
+@bp.route("/mentor/request-link", methods=["GET", "POST"])
+@limiter.shared_limit(LINKS_PER_CLIENT, scope="mentor-links", methods=["POST"])
+@limiter.limit(LINKS_PER_ADDRESS, key_func=_address_key, methods=["POST"])
+@public
+def request_link() -> Any:
+    """Ask for a fresh link by e-mail address. The answer never tells whether it is known."""
+    form = EmailForm()
+    if form.validate_on_submit():
+        s = db.session()
+        service.send_sign_in_link(s, form.email.data or "")
+        s.commit()
+        return render_template("mentor/link_sent.html", email=form.email.data.strip())
+    status = 400 if request.method == "POST" else 200
+    return render_template("mentor/request_link.html", form=form), status
+
+
+# -- the portal ---------------------------------------------------------------------------------
+
+
+def _mentor() -> Mentor:
+    mentor = _signed_in_mentor()
+    if mentor is None:
+        abort(403)
+    return mentor
+
+
+@bp.route("/mentor")
+@requires(Permission.MENTOR_PORTAL)
+def portal() -> Any:
+    """The mentor's students: their own placements only, from any course."""
+    mentor = _mentor()
+    s = db.session()
+    placements = access.mentor_placements(s, mentor.id)
+    totals = hour_totals(s, placements)
+    # Students with hours to approve first: that is what a mentor comes for after a lesson.
+    placements.sort(
+        key=lambda p: (not totals[p.id].overall.pending_count, p.student.display_name.lower())
+    )
+    return render_template(
+        "mentor/portal.html", mentor=mentor, placements=placements, totals=totals
+    )
+
+
+@bp.route("/mentor/placements/<int:placement_id>")
+@requires(Permission.MENTOR_PORTAL)
+def placement(placement_id: int) -> Any:
+    """One student's placement as the mentor sees it, with the hours waiting for approval.
+
+    :raise 404: the placement is not one of this mentor's.
+    """
+    mentor = _mentor()
+    s = db.session()
+    found = access.get_mentor_placement(s, mentor.id, placement_id)
+    if found is None:
+        abort(404)
+    entries = placement_entries(s, found.id)
+    return render_template(
+        "mentor/placement.html",
+        placement=found,
+        weeks=group_by_week(entries),
+        totals=hour_totals(s, [found])[found.id],
+        seen_at=utcnow().astimezone(UTC).isoformat(),
+    )
+
+
+@bp.route("/mentor/sign-out", methods=["POST"])
+@requires(Permission.MENTOR_PORTAL)
+def sign_out() -> Any:
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session.clear()
+    logout_user()  # after clear(): it leaves a note in the session to delete the remember cookie
+    return render_template("mentor/signed_out.html")
+
+
+# -- the coach's buttons ------------------------------------------------------------------------
+
+
+def _coach() -> Person:
+    person = current_user._get_current_object()
+    if not isinstance(person, Person):
+        abort(403)
+    return person
+
+
+def _coach_placement(placement_id: int) -> Placement:
+    """:raise 404: no such placement in the coach's current course."""
+    found = db.session().get(Placement, placement_id)
+    if found is None or found.course_id != session.get("course_id"):
+        abort(404)
+    return found
+
+
+def _back(placement: Placement) -> Any:
+    if "placements.placement" in current_app.view_functions:
+        target = url_for("placements.placement", placement_id=placement.id) + "#mentor-access"
+    else:
+        target = url_for("placements.coach_home")
+    return redirect(target, code=303)
+
+
+def _form_problem(form: FlaskForm) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+@bp.route("/coach/placements/<int:placement_id>/invitations", methods=["POST"])
+@requires(Permission.MANAGE_PLACEMENTS)
+def invite(placement_id: int) -> Any:
+    """Invite a mentor (new to the placement, or already on it) by e-mail."""
+    coach = _coach()
+    found = _coach_placement(placement_id)
+    form = InviteForm()
+    if not form.validate_on_submit():
+        _notify(found, _form_problem(form), error=True)
+        return _back(found)
+    s = db.session()
+    try:
+        mentor = service.find_or_add_mentor(
+            s, found, form.email.data or "", form.name.data or "", form.language.data or "nl", coach
+        )
+        service.invite(s, found, mentor, coach)
+    except service.InvitationError as exc:
+        s.rollback()
+        _notify(found, exc.message, error=True)
+        return _back(found)
+    s.commit()
+    _notify(found, _("Invitation sent to %(email)s.", email=mentor.email))
+    return _back(found)
+
+
+def _coach_invitation(placement_id: int, invitation_id: int) -> tuple[Placement, Any]:
+    found = _coach_placement(placement_id)
+    invitation = service.get_invitation(db.session(), found.id, invitation_id)
+    if invitation is None:
+        abort(404)
+    return found, invitation
+
+
+@bp.route(
+    "/coach/placements/<int:placement_id>/invitations/<int:invitation_id>/resend",
+    methods=["POST"],
+)
+@requires(Permission.MANAGE_PLACEMENTS)
+def resend(placement_id: int, invitation_id: int) -> Any:
+    """A new link for the same mentor; the older unused ones stop working."""
+    coach = _coach()
+    found, invitation = _coach_invitation(placement_id, invitation_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    try:
+        service.resend(s, invitation, coach)
+    except service.InvitationError as exc:
+        s.rollback()
+        _notify(found, exc.message, error=True)
+        return _back(found)
+    s.commit()
+    _notify(found, _("A new link was sent to %(email)s.", email=invitation.mentor.email))
+    return _back(found)
+
+
+@bp.route(
+    "/coach/placements/<int:placement_id>/invitations/<int:invitation_id>/revoke",
+    methods=["POST"],
+)
+@requires(Permission.MANAGE_PLACEMENTS)
+def revoke(placement_id: int, invitation_id: int) -> Any:
+    """The link stops working at once."""
+    coach = _coach()
+    found, invitation = _coach_invitation(placement_id, invitation_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    try:
+        service.revoke(s, invitation, coach)
+    except service.InvitationError as exc:
+        s.rollback()
+        _notify(found, exc.message, error=True)
+        return _back(found)
+    s.commit()
+    _notify(found, _("The link to %(email)s no longer works.", email=invitation.mentor.email))
+    return _back(found)
