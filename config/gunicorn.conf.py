@@ -73,3 +73,14 @@ errorlog = "-"
 # %(U)s is the path without the query string (%(r)s would include it).
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 proc_name = "driehoek"
+
+
+def post_worker_init(worker: object) -> None:
+    """Freeze what the worker built at start-up out of the garbage collector's sight.
+
+    A full collection over the ~120,000 objects of an app at rest took 50–100 ms every dozen
+    requests (measured with bench/pipeline.py); frozen, they are never scanned again.
+    """
+    import gc
+
+    gc.freeze()

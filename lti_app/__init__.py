@@ -130,6 +130,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(placements_bp)
+    from lti_app.placements.mentor_views import bp as mentors_bp
+
+    app.register_blueprint(mentors_bp)
+    from lti_app.placements.hours_views import bp as hours_bp
+
+    app.register_blueprint(hours_bp)
     app.register_blueprint(roster_bp)
     if not app.config["IS_PRODUCTION"]:
         # The sandbox LMS is a development aid and never exists in production.
