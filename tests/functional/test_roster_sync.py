@@ -15,7 +15,7 @@ from lti_app.roster.models import Role
 from lti_app.roster.service import count_members
 from tests.functional.test_nrps import COURSE_SIZE, course, course_roster, roster_lms  # noqa: F401
 from tests.launching import FlaskBrowser
-from tests.lms import Person
+from tests.lms import LEARNER, Person
 
 
 def _sync_jobs(app: Flask) -> list[Job]:
@@ -93,3 +93,52 @@ def test_sync_status_of_another_course_is_not_shown(
     app: Flask, course: int, browser: FlaskBrowser
 ) -> None:
     assert browser.get(browser.base + "/coach/roster/sync/999").status == 404
+
+
+def test_a_student_who_leaves_the_course_keeps_their_placement_and_stays_in_the_pipeline(
+    app: Flask, course: int, roster_lms: Any, browser: FlaskBrowser
+) -> None:
+    from lti_app.placements.models import Placement
+    from lti_app.roster.models import Course, Person
+    from tests import factories
+
+    _run_worker(app)
+    leaver = next(m for m in roster_lms.members if m["roles"] == [LEARNER])
+    with app.app_context():
+        s = db.session()
+        person = s.scalars(select(Person).where(Person.sub == leaver["user_id"])).one()
+        with factories.bound(s):
+            factories.PlacementFactory(course=s.get(Course, course), student=person)
+        s.commit()
+    roster_lms.members = [m for m in roster_lms.members if m is not leaver]
+
+    with app.app_context():
+        s = db.session()
+        from lti_app.roster.sync import request_sync
+
+        request_sync(s, s.get(Course, course))  # the coach's "fetch now"
+        s.commit()
+    _run_worker(app)
+
+    with app.app_context():
+        s = db.session()
+        kept = s.scalars(select(Placement).where(Placement.student_id == person.id)).one()
+        assert kept.course_id == course
+    page = browser.get(browser.base + "/coach?q=" + leaver["name"].split()[0])
+    assert page.status == 200
+    assert leaver["name"] in page.text
+    assert "niet meer in de cursus" in page.text
+
+
+def test_a_coach_is_told_when_the_lms_shares_no_roster(
+    app: Flask, course: int, browser: FlaskBrowser
+) -> None:
+    from lti_app.roster.models import Course
+
+    with app.app_context():
+        s = db.session()
+        s.get(Course, course).nrps_url = None  # type: ignore[union-attr]
+        s.commit()
+    page = browser.get(browser.base + "/coach")
+    assert "deelt de klaslijst niet met Driehoek" in page.text
+    assert "Klaslijst nu ophalen" not in page.text
