@@ -20,6 +20,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lti_app.db import utcnow
+from lti_app.notifications.models import BouncedAddress, MailState, OutgoingMail
 from lti_app.placements.models import (
     ChangeRecord,
     HourEntry,
@@ -624,6 +625,22 @@ def _display_name(row: Any) -> str:
     return row.name or " ".join(p for p in (row.given_name, row.family_name) if p) or row.sub
 
 
+def _pipeline_invitation(
+    state: InvitationState,
+    expires_at: datetime,
+    mail_state: MailState | None,
+    address_bounced: bool,
+    now: datetime,
+) -> str:
+    """As mentor_access.invitation_state decides, from the columns the pipeline's query reads."""
+    waiting = state in (InvitationState.SENT, InvitationState.OPENED)
+    if waiting and (
+        mail_state == MailState.BOUNCED or (address_bounced and mail_state != MailState.SENT)
+    ):
+        return InvitationState.BOUNCED.value
+    return _effective_invitation(state, expires_at, now)
+
+
 def _effective_invitation(state: InvitationState, expires_at: datetime, now: datetime) -> str:
     if state in (InvitationState.SENT, InvitationState.OPENED) and expires_at <= now:
         return InvitationState.EXPIRED.value
@@ -694,15 +711,25 @@ def pipeline(session: Session, course_id: int, wanted: PipelineFilter) -> Pipeli
         .where(Placement.course_id == course_id)
         .group_by(MentorInvitation.placement_id, MentorInvitation.mentor_id)
     )
+    # One query: the latest invitation per placement and mentor, with what the mail server said
+    # of its mail and of the mentor's address (a bounce happens without us, so it is joined in).
     invitations = {
-        (placement_id, mentor_id): (state, expires_at)
-        for placement_id, mentor_id, state, expires_at in session.execute(
-            select(
-                MentorInvitation.placement_id,
-                MentorInvitation.mentor_id,
-                MentorInvitation.state,
-                MentorInvitation.expires_at,
-            ).where(MentorInvitation.id.in_(latest.scalar_subquery()))
+        (placement_id, mentor_id): (state, expires_at, mail_state, address_bounced)
+        for placement_id, mentor_id, state, expires_at, mail_state, address_bounced in (
+            session.execute(
+                select(
+                    MentorInvitation.placement_id,
+                    MentorInvitation.mentor_id,
+                    MentorInvitation.state,
+                    MentorInvitation.expires_at,
+                    OutgoingMail.state,
+                    BouncedAddress.address.is_not(None),
+                )
+                .join(Mentor, MentorInvitation.mentor_id == Mentor.id)
+                .outerjoin(OutgoingMail, OutgoingMail.id == MentorInvitation.mail_id)
+                .outerjoin(BouncedAddress, BouncedAddress.address == func.lower(Mentor.email))
+                .where(MentorInvitation.id.in_(latest.scalar_subquery()))
+            )
         )
     }
     now = utcnow()
@@ -714,7 +741,7 @@ def pipeline(session: Session, course_id: int, wanted: PipelineFilter) -> Pipeli
         .order_by(PlacementMentor.id)
     ):
         invitation = invitations.get((placement_id, mentor_id))
-        state = _effective_invitation(*invitation, now) if invitation else "not_invited"
+        state = _pipeline_invitation(*invitation, now) if invitation else "not_invited"
         by_id[placement_id].mentors.append(PipelineMentor(name or email, email, state))
 
     for placement_id, approved, pending in session.execute(

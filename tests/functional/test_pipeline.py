@@ -134,6 +134,31 @@ def test_one_row_per_student_with_everything_at_a_glance(course: Course_, class_
     assert "no placement 1 proposed 1 returned 1 approved 1" in summary
 
 
+def test_an_invitation_whose_mail_bounced_shows_as_bounced(course: Course_, db: Session) -> None:
+    from lti_app.notifications.models import BouncedAddress, MailState, OutgoingMail
+
+    ruben = student(db, course, "Ruben Wouters")
+    mentor = factories.MentorFactory(name="Hilde Peeters", email="hilde@school.example")
+    placement = factories.PlacementFactory(
+        course=db.get(Course, course.course_id), student=ruben, mentors=[mentor]
+    )
+    mail = OutgoingMail(
+        to_address=mentor.email,
+        subject="Uitnodiging",
+        body_text="…",
+        state=MailState.BOUNCED,
+        message_id="<bounced@test>",
+    )
+    db.add(mail)
+    db.add(BouncedAddress(address=mentor.email, reason="550 no such user"))
+    db.flush()
+    factories.MentorInvitationFactory(placement=placement, mentor=mentor, mail_id=mail.id)
+    db.commit()
+
+    rows = rows_of(course.coach.get(BASE + "/coach"))
+    assert "Hilde Peeters invitation bounced" in rows["Ruben Wouters"]
+
+
 @pytest.mark.parametrize(
     ("query", "shown"),
     [
