@@ -39,7 +39,12 @@ log = logging.getLogger(__name__)
 
 # The modules whose @job_handler functions this worker runs. A worker claims only jobs of kinds
 # it knows, so a job of a newer kind waits for a worker that does rather than failing.
-HANDLER_MODULES = ("lti_app.notifications.service", "lti_app.roster.sync")
+# Modules that register job handlers (or, for invitations, what mail must forget once sent).
+HANDLER_MODULES = (
+    "lti_app.notifications.service",
+    "lti_app.roster.sync",
+    "lti_app.placements.invitations",
+)
 
 DEFAULT_LEASE = timedelta(minutes=10)
 DEFAULT_POLL_SECONDS = 2.0

@@ -38,6 +38,27 @@ from lti_app.notifications.mailer import (
 from lti_app.notifications.models import BouncedAddress, MailState, OutgoingMail
 
 MAIL_JOB = "mail.send"
+
+# Patterns of one-time secrets (personal sign-in links) that a mail must carry but the database
+# must not keep once the mail server has its copy. Features register theirs at import.
+REDACTIONS: list[re.Pattern[str]] = []
+REDACTED = "[…]"
+
+
+def redact_after_delivery(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """Have every stored mail body forget what ``pattern`` matches once delivery is settled."""
+    if pattern not in REDACTIONS:
+        REDACTIONS.append(pattern)
+    return pattern
+
+
+def _forget_secrets(mail: OutgoingMail) -> None:
+    for pattern in REDACTIONS:
+        mail.body_text = pattern.sub(REDACTED, mail.body_text)
+        if mail.body_html is not None:
+            mail.body_html = pattern.sub(REDACTED, mail.body_html)
+
+
 # About 5 hours of retries (10 s doubling, at most an hour apart): a mail server's afternoon
 # of maintenance loses nothing.
 MAIL_MAX_ATTEMPTS = 12
@@ -180,6 +201,9 @@ def _attempt_failed(session: Session, payload: dict[str, Any], error: str, gave_
     values: dict[str, Any] = {"attempts": OutgoingMail.attempts + 1, "last_error": error}
     if gave_up:
         values["state"] = MailState.FAILED
+        failed = session.get(OutgoingMail, payload.get("mail_id"))
+        if failed is not None:
+            _forget_secrets(failed)  # a retry by hand needs a new link anyway
     session.execute(
         update(OutgoingMail)
         .where(
@@ -214,6 +238,7 @@ def deliver_mail(
         mail.attempts += 1
         mail.last_error = str(exc)[:500]
         record_bounce(session, mail.to_address, str(exc))
+        _forget_secrets(mail)
         return {"outcome": "bounced", "code": exc.code}
     except MailPermanentError as exc:
         raise PermanentJobError(str(exc)) from None
@@ -222,4 +247,5 @@ def deliver_mail(
     mail.state = MailState.SENT
     mail.attempts += 1
     mail.sent_at = utcnow()
+    _forget_secrets(mail)
     return {"outcome": "sent"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from lti_app.db import utcnow
-from lti_app.notifications.service import normalise_address, send_mail
+from lti_app.notifications.service import normalise_address, redact_after_delivery, send_mail
 from lti_app.placements.models import (
     ChangeRecord,
     InvitationState,
@@ -34,6 +35,9 @@ from lti_app.placements.models import (
 )
 from lti_app.placements.service import MentorDetails, mentor_for
 from lti_app.roster.models import Person
+
+# The plain token lives in the stored mail only until the mail server has it.
+SIGN_IN_LINK = redact_after_delivery(re.compile(r"/m/[A-Za-z0-9_-]{20,}"))
 
 log = logging.getLogger(__name__)
 

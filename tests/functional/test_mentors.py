@@ -202,10 +202,17 @@ def test_a_mentors_journey_from_invitation_to_portal(
     url = link_in(mail)
     token = url.rsplit("/", 1)[1]
 
-    # Only the token's hash is kept with the invitation.
+    # Only the token's hash is kept with the invitation, and the sent mail forgot the link.
     [row] = invitation_rows(app)
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in row.token_hash
+    with app.app_context():
+        from lti_app import db
+        from lti_app.notifications.models import OutgoingMail
+
+        [stored] = db.session().scalars(select(OutgoingMail)).all()
+        assert token not in stored.body_text and token not in (stored.body_html or "")
+        assert "Hello Els Mertens," in stored.body_text  # the rest stays, for the record
 
     # A mail scanner (or the mentor) opens the link: nothing is spent, nobody is signed in.
     mentor = english_client(app)
