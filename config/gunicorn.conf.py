@@ -27,6 +27,10 @@ For the same reason the Referer is left out (it can hold the LMS page's query).
 from __future__ import annotations
 
 import os
+import re
+from typing import Any
+
+from gunicorn.glogging import Logger
 
 
 def _int(name: str, default: int) -> int:
@@ -72,6 +76,21 @@ accesslog = "-"
 errorlog = "-"
 # %(U)s is the path without the query string (%(r)s would include it).
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+# A mentor's sign-in link carries its token in the path (/m/<token>): never log it.
+_SIGN_IN_PATH = re.compile(r"^/m/[^/]+")
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with sign-in tokens cut out of logged paths."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        atoms["U"] = _SIGN_IN_PATH.sub("/m/…", str(atoms.get("U", "")))
+        return atoms
+
+
+logger_class = RedactingLogger
 proc_name = "driehoek"
 
 

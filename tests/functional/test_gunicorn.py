@@ -131,6 +131,8 @@ def test_launch_through_gunicorn(
             assert page.status == 200, (page.status, page.text[:800], server.log()[-3000:])
             assert "Lotte" in page.text
             assert page.url.startswith(base + "/")
+            token = "mentor-sign-in-token-0123456789abcdef"
+            assert http_browser.get(base + f"/m/{token}").status == 404  # no such invitation
             log = server.log()
     finally:
         lms.close()
@@ -140,6 +142,9 @@ def test_launch_through_gunicorn(
     assert re.search(r'"POST /lti/launch HTTP/1\.1" 303 ', log), log[-3000:]
     assert "login_hint" not in log
     assert student.sub not in log
+    # A mentor's sign-in link is logged without its token.
+    assert '"GET /m/… HTTP/1.1" 404 ' in log, log[-3000:]
+    assert token not in log
 
 
 # -- several processes, one database ------------------------------------------------------------
