@@ -7,6 +7,7 @@ password; the coach, on a laptop, who invites them and wants to see whether they
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -397,6 +398,26 @@ def _coach_invitation(placement_id: int, invitation_id: int) -> tuple[Placement,
     return found, invitation
 
 
+def _invitation_action(
+    placement_id: int, invitation_id: int, action: Callable[..., Any], done: Callable[[str], str]
+) -> Any:
+    """Run a coach's button on one invitation; say what happened on the placement page."""
+    coach = _coach()
+    found, invitation = _coach_invitation(placement_id, invitation_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    try:
+        action(s, invitation, coach)
+    except service.InvitationError as exc:
+        s.rollback()
+        _notify(found, exc.message, error=True)
+        return _back(found)
+    s.commit()
+    _notify(found, done(invitation.mentor.email))
+    return _back(found)
+
+
 @bp.route(
     "/coach/placements/<int:placement_id>/invitations/<int:invitation_id>/resend",
     methods=["POST"],
@@ -404,20 +425,12 @@ def _coach_invitation(placement_id: int, invitation_id: int) -> tuple[Placement,
 @requires(Permission.MANAGE_PLACEMENTS)
 def resend(placement_id: int, invitation_id: int) -> Any:
     """A new link for the same mentor; the older unused ones stop working."""
-    coach = _coach()
-    found, invitation = _coach_invitation(placement_id, invitation_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    s = db.session()
-    try:
-        service.resend(s, invitation, coach)
-    except service.InvitationError as exc:
-        s.rollback()
-        _notify(found, exc.message, error=True)
-        return _back(found)
-    s.commit()
-    _notify(found, _("A new link was sent to %(email)s.", email=invitation.mentor.email))
-    return _back(found)
+    return _invitation_action(
+        placement_id,
+        invitation_id,
+        service.resend,
+        lambda email: _("A new link was sent to %(email)s.", email=email),
+    )
 
 
 @bp.route(
@@ -427,17 +440,9 @@ def resend(placement_id: int, invitation_id: int) -> Any:
 @requires(Permission.MANAGE_PLACEMENTS)
 def revoke(placement_id: int, invitation_id: int) -> Any:
     """The link stops working at once."""
-    coach = _coach()
-    found, invitation = _coach_invitation(placement_id, invitation_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    s = db.session()
-    try:
-        service.revoke(s, invitation, coach)
-    except service.InvitationError as exc:
-        s.rollback()
-        _notify(found, exc.message, error=True)
-        return _back(found)
-    s.commit()
-    _notify(found, _("The link to %(email)s no longer works.", email=invitation.mentor.email))
-    return _back(found)
+    return _invitation_action(
+        placement_id,
+        invitation_id,
+        service.revoke,
+        lambda email: _("The link to %(email)s no longer works.", email=email),
+    )
