@@ -137,6 +137,13 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(hours_bp)
     app.register_blueprint(roster_bp)
+    from lti_app.agreements.template_views import bp as agreement_templates_bp
+    from lti_app.agreements.verify_views import bp as verify_bp
+    from lti_app.agreements.views import bp as agreements_bp
+
+    app.register_blueprint(agreements_bp)
+    app.register_blueprint(agreement_templates_bp)
+    app.register_blueprint(verify_bp)
     if not app.config["IS_PRODUCTION"]:
         # The sandbox LMS is a development aid and never exists in production.
         from lti_app.sandbox.views import bp as sandbox_bp

@@ -34,6 +34,13 @@ def _int(value: str) -> int:
     return int(value.strip())
 
 
+def _hour(value: str) -> int:
+    hour = int(value.strip())
+    if not 0 <= hour <= 23:
+        raise ValueError(f"expected an hour from 0 to 23, got {value!r}")
+    return hour
+
+
 def _url(value: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -74,6 +81,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INVITATION_VALID_DAYS", _int, 14, "days a mentor's sign-in link stays valid"),
     Setting("MENTOR_SESSION_DAYS", _int, 30, "days a mentor stays signed in on a device"),
     Setting("ROSTER_SYNC_MINUTES", _int, 60, "least time between automatic roster syncs"),
+    Setting(
+        "AGREEMENT_DIGEST_HOUR",
+        _hour,
+        8,
+        "hour (Europe/Brussels) the daily reminders of signatures to give go out",
+    ),
     Setting("LOG_LEVEL", _str, "INFO", "logging level"),
 )
 

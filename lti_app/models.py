@@ -1,5 +1,6 @@
 """Imports every model so that Base.metadata knows every table (for Alembic and tests)."""
 
+from lti_app.agreements.models import Agreement, AgreementDocument, AgreementTemplate, Signature
 from lti_app.jobs.models import Job
 from lti_app.lti.models import Deployment, LaunchState, Platform, ToolKey
 from lti_app.notifications.models import BouncedAddress, OutgoingMail
@@ -15,6 +16,9 @@ from lti_app.placements.models import (
 from lti_app.roster.models import Course, Membership, Person
 
 __all__ = [
+    "Agreement",
+    "AgreementDocument",
+    "AgreementTemplate",
     "BouncedAddress",
     "ChangeRecord",
     "Course",
@@ -31,5 +35,6 @@ __all__ = [
     "PlacementMentor",
     "Platform",
     "School",
+    "Signature",
     "ToolKey",
 ]

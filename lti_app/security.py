@@ -31,6 +31,10 @@ class Permission(enum.StrEnum):
     # school mentors: external guests, signed in through an invitation link
     MENTOR_PORTAL = "mentor_portal"
     APPROVE_HOURS = "approve_hours"
+    # agreements: each view also checks that the person is a party to that agreement
+    VIEW_AGREEMENT = "view_agreement"
+    SIGN_AGREEMENT = "sign_agreement"
+    EDIT_TEMPLATES = "edit_templates"  # the coordinator's agreement templates
 
 
 _COACH = frozenset(
@@ -39,18 +43,33 @@ _COACH = frozenset(
         Permission.VIEW_ROSTER,
         Permission.DEEP_LINK,
         Permission.MANAGE_PLACEMENTS,
+        Permission.VIEW_AGREEMENT,
+        Permission.SIGN_AGREEMENT,
     }
 )
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STUDENT: frozenset(
-        {Permission.STUDENT_HOME, Permission.PROPOSE_PLACEMENT, Permission.LOG_HOURS}
+        {
+            Permission.STUDENT_HOME,
+            Permission.PROPOSE_PLACEMENT,
+            Permission.LOG_HOURS,
+            Permission.VIEW_AGREEMENT,
+            Permission.SIGN_AGREEMENT,
+        }
     ),
     Role.COACH: _COACH,
-    Role.COORDINATOR: _COACH | {Permission.MANAGE_REGISTRATIONS},
+    Role.COORDINATOR: _COACH | {Permission.MANAGE_REGISTRATIONS, Permission.EDIT_TEMPLATES},
 }
 # A mentor has no course role: what a mentor may see is limited further to their own placements
 # by every mentor view (see placements/mentor_views.py).
-MENTOR_PERMISSIONS = frozenset({Permission.MENTOR_PORTAL, Permission.APPROVE_HOURS})
+MENTOR_PERMISSIONS = frozenset(
+    {
+        Permission.MENTOR_PORTAL,
+        Permission.APPROVE_HOURS,
+        Permission.VIEW_AGREEMENT,
+        Permission.SIGN_AGREEMENT,
+    }
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

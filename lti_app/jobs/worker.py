@@ -44,6 +44,7 @@ HANDLER_MODULES = (
     "lti_app.notifications.service",
     "lti_app.roster.sync",
     "lti_app.placements.invitations",
+    "lti_app.agreements.reminders",
 )
 
 DEFAULT_LEASE = timedelta(minutes=10)

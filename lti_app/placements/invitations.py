@@ -298,13 +298,31 @@ def renew_from_link(
 
 
 def _send_general_link(session: Session, mentor: Mentor, now: datetime) -> IssuedLink:
-    invitation, url = _issue(session, mentor, None, None, now)
+    return mail_with_sign_in_link(
+        session, mentor, _l("Your sign-in link for Driehoek"), "mail/mentor_link.html", {}, now=now
+    )
+
+
+def mail_with_sign_in_link(
+    session: Session,
+    mentor: Mentor,
+    subject: Any,
+    template: str,
+    context: dict[str, Any],
+    *,
+    placement: Placement | None = None,
+    created_by: Person | None = None,
+    now: datetime | None = None,
+) -> IssuedLink:
+    """Mail ``template`` to a mentor (or another school guest) with a fresh personal sign-in
+    link in it: the template gets ``url`` and the link's other details besides ``context``."""
+    invitation, url = _issue(session, mentor, placement, created_by, now or utcnow())
     mail = send_mail(
         session,
         mentor.email,
-        _l("Your sign-in link for Driehoek"),
-        "mail/mentor_link.html",
-        _mail_context(mentor, invitation, url),
+        subject,
+        template,
+        {**_mail_context(mentor, invitation, url), **context},
         mentor.locale,
     )
     invitation.mail_id = mail.id

@@ -297,8 +297,14 @@ def portal() -> Any:
     placements.sort(
         key=lambda p: (not totals[p.id].overall.pending_count, p.student.display_name.lower())
     )
+    from lti_app.agreements.parties import waiting_for
+
     return render_template(
-        "mentor/portal.html", mentor=mentor, placements=placements, totals=totals
+        "mentor/portal.html",
+        mentor=mentor,
+        placements=placements,
+        totals=totals,
+        to_sign=waiting_for(s, mentor.get_id()),
     )
 
 

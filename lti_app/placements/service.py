@@ -502,32 +502,40 @@ class HistoryEntry:
     reason: str = ""
 
 
-def history(session: Session, placement_id: int) -> list[HistoryEntry]:
-    """What happened to a placement, newest first, with the actors' names."""
+def history(session: Session, entity_id: int, entity: str = "placement") -> list[HistoryEntry]:
+    """What happened to a placement (or another ``entity``), newest first, with the actors'
+    names (people from the LMS and mentors alike)."""
     records = list(
         session.scalars(
             select(ChangeRecord)
-            .where(ChangeRecord.entity == "placement", ChangeRecord.entity_id == placement_id)
+            .where(ChangeRecord.entity == entity, ChangeRecord.entity_id == entity_id)
             .order_by(ChangeRecord.at.desc(), ChangeRecord.id.desc())
         )
     )
-    ids = {
-        int(r.actor.partition(":")[2])
-        for r in records
-        if r.actor.startswith("person:") and r.actor.partition(":")[2].isdigit()
-    }
-    names = (
-        {p.id: p.display_name for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
-        if ids
-        else {}
-    )
-    entries = []
+    wanted: dict[str, set[int]] = {"person": set(), "mentor": set()}
     for r in records:
         kind, _, raw = r.actor.partition(":")
-        actor = names.get(int(raw), r.actor) if kind == "person" and raw.isdigit() else r.actor
-        change = r.changes.get("return_reason") if r.action == "returned" else None
-        reason = str(change.get("after") or "") if isinstance(change, dict) else ""
-        entries.append(HistoryEntry(r.at, r.action, actor, sorted(r.changes), reason))
+        if kind in wanted and raw.isdigit():
+            wanted[kind].add(int(raw))
+    names: dict[str, str] = {}
+    if wanted["person"]:
+        for person in session.scalars(select(Person).where(Person.id.in_(wanted["person"]))):
+            names[person.get_id()] = person.display_name
+    if wanted["mentor"]:
+        for mentor in session.scalars(select(Mentor).where(Mentor.id.in_(wanted["mentor"]))):
+            names[mentor.get_id()] = mentor.display_name
+    entries = []
+    for r in records:
+        change = (
+            r.changes.get("return_reason") if r.action == "returned" else r.changes.get("reason")
+        )
+        if isinstance(change, dict):
+            reason = str(change.get("after") or "")
+        else:
+            reason = str(change or "") if isinstance(change, str) else ""
+        entries.append(
+            HistoryEntry(r.at, r.action, names.get(r.actor, r.actor), sorted(r.changes), reason)
+        )
     return entries
 
 
@@ -555,6 +563,8 @@ class PipelinePlacement:
     approved_minutes: int = 0
     pending_minutes: int = 0
     mentors: list[PipelineMentor] = field(default_factory=list)
+    agreement_state: str = "none"  # the newest agreement's AgreementState value, or "none"
+    agreement_signed: int = 0  # valid signatures on that agreement's own text (of 3)
 
     @property
     def logged_hours(self) -> float:
@@ -652,7 +662,8 @@ def pipeline(session: Session, course_id: int, wanted: PipelineFilter) -> Pipeli
     placement here), with their placements, mentors, invitations and hours.
 
     A fixed number of statements whatever the course's size: students, placements (with school
-    and student), mentors, latest invitations, hour totals — each one query for the whole course.
+    and student), mentors, latest invitations, hour totals, agreement states — each one query for
+    the whole course.
     """
     # Plain rows rather than ORM objects: for 300 students the difference is most of the time.
     memberships = session.execute(
@@ -756,6 +767,12 @@ def pipeline(session: Session, course_id: int, wanted: PipelineFilter) -> Pipeli
     ):
         by_id[placement_id].approved_minutes = int(approved or 0)
         by_id[placement_id].pending_minutes = int(pending or 0)
+
+    from lti_app.agreements.service import course_agreement_states
+
+    for placement_id, (state, signed) in course_agreement_states(session, course_id).items():
+        by_id[placement_id].agreement_state = state
+        by_id[placement_id].agreement_signed = signed
 
     everyone = sorted(rows.values(), key=lambda r: (not r.active, folded(r.name), r.person_id))
     counts: dict[str, int] = {"none": 0, **{s.value: 0 for s in PlacementState}}

@@ -32,6 +32,8 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
 from lti_app import db
+from lti_app.agreements.service import refresh_for_placement
+from lti_app.agreements.views import STATE_LABELS as AGREEMENT_LABELS
 from lti_app.errors import DriehoekError
 from lti_app.placements import csv_import, service
 from lti_app.placements.forms import (
@@ -117,6 +119,7 @@ class PipelineText:
         self.state = {key: str(label) for key, label in STATE_LABELS.items()}
         self.track = {key: str(label) for key, label in TRACK_LABELS.items()}
         self.invitation = {key: str(label) for key, label in INVITATION_LABELS.items()}
+        self.agreement = {key: str(label) for key, label in AGREEMENT_LABELS.items()}
         self._memo: dict[tuple[Any, ...], str] = {}
 
     def _once(self, key: tuple[Any, ...], make: Any) -> str:
@@ -147,6 +150,12 @@ class PipelineText:
         return self._once(
             ("logged", logged, p.planned_hours),
             lambda: _("%(logged)s / %(planned)s h", logged=logged, planned=p.planned_hours),
+        )
+
+    def signed(self, count: int) -> str:
+        return self._once(
+            ("signed", count),
+            lambda: ngettext("%(num)d of 3 signed", "%(num)d of 3 signed", count),
         )
 
     def pending(self, minutes: int) -> str:
@@ -402,6 +411,8 @@ def edit_placement(placement_id: int) -> Any:
                 mentors=form.mentor_details(),
                 actor=_me(),
             )
+            # An agreement not yet active takes the new details; signatures of the old text go.
+            refresh_for_placement(db.session(), placement, _me().get_id(), _me().display_name)
         if saved.ok:
             flash(_("Placement saved."), "ok")
             return redirect(url_for(".placement", placement_id=placement.id), code=303)

@@ -1,0 +1,148 @@
+"""The PDF of a signed agreement or addendum: its canonical text, the signature block and the
+SHA-256 of the text, with where to verify it.
+
+Made once, when the last party signs, and stored with the document: a download always returns
+those same bytes, so the SHA-256 of the PDF itself identifies a signed version too. The font is
+Noto Sans from the fontpkg-noto-sans package (every name a Flemish class list holds, and more).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import fontpkg_noto_sans
+from babel.dates import format_datetime
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from fpdf import FPDF
+
+from lti_app.agreements.models import AgreementDocument, DocumentKind, Signature
+from lti_app.agreements.text import PARTY_LABELS
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+FAMILY = "NotoSans"
+
+
+@cache
+def _font_file() -> str:
+    files = Path(fontpkg_noto_sans.ROOT) / "files"
+    found = sorted(p for p in files.glob("NotoSans*.ttf") if "Italic" not in p.name)
+    if not found:
+        raise RuntimeError(f"Noto Sans is missing from {files}")
+    return str(found[0])
+
+
+def verify_url(digest: str) -> str:
+    return f"{str(current_app.config['BASE_URL']).rstrip('/')}/verify/{digest}"
+
+
+def _when(value: datetime, language: str) -> str:
+    return str(format_datetime(value.astimezone(BRUSSELS), "d MMMM yyyy HH:mm", locale=language))
+
+
+def _signature_lines(signature: Signature, language: str) -> list[str]:
+    email = f" <{signature.signer_email}>" if signature.signer_email else ""
+    return [
+        f"{str(PARTY_LABELS[signature.party.value]).capitalize()}: {signature.signer_name}{email}",
+        _(
+            "as %(role)s, on %(when)s (Brussels time)",
+            role=role_label(signature.signer_role),
+            when=_when(signature.signed_at, language),
+        ),
+        _("signed text SHA-256: %(hash)s", hash=signature.text_sha256),
+    ]
+
+
+def role_label(role: str) -> str:
+    labels = {
+        "student": _("student"),
+        "mentor": _("mentor"),
+        "contact": _("contact person of the school"),
+        "coach": _("coach (stagebegeleider)"),
+        "coordinator": _("coordinator"),
+    }
+    return labels.get(role, role)
+
+
+class _Pdf(FPDF):
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FAMILY, size=8)
+        self.set_text_color(90, 90, 90)
+        self.cell(0, 5, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
+
+
+def render_pdf(document: AgreementDocument) -> bytes:
+    """The PDF of a signed document, in the language its text was written in."""
+    agreement = document.agreement
+    language = agreement.template.language
+    valid = [s for s in document.signatures if s.voided_at is None]
+    with force_locale(language):
+        title = (
+            _(
+                "Addendum %(number)d to agreement %(agreement)d",
+                number=document.number,
+                agreement=agreement.id,
+            )
+            if document.kind == DocumentKind.ADDENDUM
+            else _("Placement agreement %(number)d", number=agreement.id)
+        )
+        pdf = _Pdf(format="A4")
+        pdf.footer_text = f"Driehoek · {title} · SHA-256 {document.text_sha256[:16]}…"
+        pdf.set_title(title)
+        pdf.set_author("Driehoek")
+        pdf.set_creator("Driehoek")
+        pdf.set_lang(language)
+        if document.signed_at is not None:
+            pdf.set_creation_date(document.signed_at)
+        pdf.add_font(FAMILY, "", _font_file())
+        pdf.add_font(FAMILY, "B", _font_file(), variations={"wght": 700.0})
+        pdf.set_auto_page_break(auto=True, margin=18)
+        pdf.set_margins(18, 18, 18)
+        pdf.add_page()
+
+        pdf.set_font(FAMILY, "", 10)
+        first, *rest = document.text.rstrip("\n").split("\n")
+        pdf.set_font(FAMILY, "B", 14)
+        pdf.multi_cell(0, 7, first, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, "", 10)
+        for line in rest:
+            heading = bool(line) and line[0].isdigit() and ". " in line[:4]
+            pdf.set_font(FAMILY, "B" if heading else "", 11 if heading else 10)
+            if heading:
+                pdf.ln(1)
+            pdf.multi_cell(0, 5, line or " ", new_x="LMARGIN", new_y="NEXT")
+
+        pdf.ln(4)
+        pdf.set_font(FAMILY, "B", 12)
+        pdf.multi_cell(0, 7, _("Signatures"), new_x="LMARGIN", new_y="NEXT")
+        for signature in valid:
+            pdf.set_font(FAMILY, "", 10)
+            for line in _signature_lines(signature, language):
+                pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(2)
+
+        pdf.ln(2)
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.multi_cell(0, 5, _("SHA-256 of the signed text:"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, "", 10)
+        pdf.multi_cell(0, 5, document.text_sha256, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+        pdf.multi_cell(
+            0,
+            5,
+            _(
+                "Check whether this document matches the signed version at %(url)s, or upload "
+                "this PDF there.",
+                url=verify_url(document.text_sha256),
+            ),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        return bytes(pdf.output())

@@ -1,0 +1,139 @@
+"""Mail about signatures: one daily digest per person of everything waiting for their
+signature, and a word to everyone whose signature an edit voided.
+
+A digest is a job per recipient per day ("agreements.digest", dedupe key with the day), due
+at ``AGREEMENT_DIGEST_HOUR`` in Brussels. However many agreements fall due for someone that day,
+they get one mail; while something still waits, the job plans the next day's digest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from lti_app.agreements.models import AgreementDocument, DocumentKind, Signature
+from lti_app.agreements.parties import waiting_for
+from lti_app.db import utcnow
+from lti_app.jobs.service import ProgressCallback, enqueue, job_handler
+from lti_app.notifications.service import InvalidAddress, send_mail
+from lti_app.placements.models import Mentor
+from lti_app.roster.models import Person
+
+DIGEST_JOB = "agreements.digest"
+BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+def next_digest_at(now: datetime, hour: int) -> datetime:
+    """The first digest moment (``hour`` o'clock in Brussels) after ``now``."""
+    local = now.astimezone(BRUSSELS)
+    slot = datetime.combine(local.date(), time(hour), tzinfo=BRUSSELS)
+    if slot <= local:
+        slot = datetime.combine(local.date() + timedelta(days=1), time(hour), tzinfo=BRUSSELS)
+    return slot.astimezone(now.tzinfo)
+
+
+def schedule_digest(session: Session, key: str, now: datetime | None = None) -> None:
+    """Make sure ``key`` (person:<id> / mentor:<id>) gets the next digest (one a day at most)."""
+    slot = next_digest_at(now or utcnow(), int(current_app.config["AGREEMENT_DIGEST_HOUR"]))
+    enqueue(
+        session,
+        DIGEST_JOB,
+        {"recipient": key},
+        dedupe_key=f"agreement-digest:{key}:{slot.date().isoformat()}",
+        run_after=slot,
+        max_attempts=5,
+    )
+
+
+def _recipient(session: Session, key: str) -> Person | Mentor | None:
+    kind, _, raw = key.partition(":")
+    if not raw.isdigit():
+        return None
+    if kind == "person":
+        return session.get(Person, int(raw))
+    return session.get(Mentor, int(raw)) if kind == "mentor" else None
+
+
+def _item(document: AgreementDocument) -> dict[str, Any]:
+    placement = document.agreement.placement
+    return {
+        "student": placement.student.display_name,
+        "school": placement.school.name,
+        "course": placement.course.title,
+        "addendum": document.number if document.kind == DocumentKind.ADDENDUM else None,
+    }
+
+
+@job_handler(DIGEST_JOB)
+def send_digest(
+    session: Session, payload: dict[str, Any], progress: ProgressCallback
+) -> dict[str, Any]:
+    """The "agreements.digest" job: one mail listing what waits for this person's signature."""
+    key = str(payload.get("recipient", ""))
+    recipient = _recipient(session, key)
+    if recipient is None:
+        return {"outcome": "recipient gone"}
+    waiting = waiting_for(session, key)
+    if not waiting:
+        return {"outcome": "nothing waiting"}
+    items = [_item(d) for d in waiting]
+    subject = _l("Waiting for your signature in Driehoek")
+    context = {"name": recipient.display_name, "items": items, "count": len(items)}
+    try:
+        if isinstance(recipient, Mentor):
+            from lti_app.placements.invitations import mail_with_sign_in_link
+
+            mail_with_sign_in_link(
+                session, recipient, subject, "mail/agreement_digest.html", context
+            )
+        elif recipient.email:
+            courses = sorted({i["course"] for i in items if i["course"]})
+            send_mail(
+                session,
+                recipient.email,
+                subject,
+                "mail/agreement_digest.html",
+                {**context, "courses": courses, "url": None},
+                recipient.locale,
+            )
+        else:
+            return {"outcome": "no address", "waiting": len(items)}
+    except InvalidAddress:
+        return {"outcome": "no valid address", "waiting": len(items)}
+    schedule_digest(session, key)  # tomorrow's, in case it still waits then
+    return {"outcome": "sent", "waiting": len(items)}
+
+
+def tell_voided(
+    session: Session, document: AgreementDocument, voided: list[Signature], actor_name: str
+) -> None:
+    """Mail each signer whose signature a change voided (now, not in a digest: it undoes
+    something they did)."""
+    item = _item(document)
+    for signature in voided:
+        recipient = _recipient(session, signature.signer)
+        address = signature.signer_email or (recipient.email if recipient else "")
+        if not address:
+            continue
+        locale = recipient.locale if recipient else None
+        try:
+            send_mail(
+                session,
+                address,
+                _l("Your signature on the agreement of %(student)s was voided"),
+                "mail/agreement_voided.html",
+                {
+                    **item,
+                    "name": signature.signer_name,
+                    "actor": actor_name,
+                    "signed_at": signature.signed_at,
+                },
+                locale,
+            )
+        except InvalidAddress:
+            continue

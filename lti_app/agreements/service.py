@@ -1,0 +1,605 @@
+"""The agreement's life: made from a template, filled in, sent for signing, signed in order by
+student, school and college, active and immutable; then addenda, an early end, or completion.
+
+Functions take a session and leave committing to the caller. Every step writes a ChangeRecord
+(entity "agreement"). Signing and editing a document first take its row (``_lock``), so two
+parties who sign at the same moment, or a signature and an edit, are applied one after the
+other and each sees what the other did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from lti_app.agreements import reminders
+from lti_app.agreements.defaults import DEFAULT_ORDER, default_sections, parse_order
+from lti_app.agreements.models import (
+    Agreement,
+    AgreementDocument,
+    AgreementState,
+    AgreementTemplate,
+    DocumentKind,
+    DocumentState,
+    Party,
+    Signature,
+)
+from lti_app.agreements.parties import Signer, due_parties, reminder_keys, signed_parties
+from lti_app.agreements.text import FIELD_LABELS, FIELD_LIMIT, addendum_text, agreement_text, sha256
+from lti_app.db import utcnow
+from lti_app.placements.models import ChangeRecord, Placement, PlacementState
+from lti_app.placements.service import get_placement
+
+DEFAULT_PROGRAMME = "Lerarenopleiding secundair onderwijs"
+OPEN_STATES = (AgreementState.DRAFT, AgreementState.AWAITING_SIGNATURES)
+LIVE_STATES = (*OPEN_STATES, AgreementState.ACTIVE)
+
+
+class AgreementError(Exception):
+    """A step the agreement's life does not allow now; ``message`` says why to the person."""
+
+    def __init__(self, message: Any):
+        super().__init__(str(message))
+        self.message = message
+
+
+class NotAParty(AgreementError):
+    """Someone tried to sign for a party they are not (the view answers 403)."""
+
+
+def record_change(
+    session: Session, agreement: Agreement, action: str, actor: str, **changes: Any
+) -> None:
+    session.add(
+        ChangeRecord(
+            entity="agreement",
+            entity_id=agreement.id,
+            action=action,
+            actor=actor,
+            changes=changes,
+        )
+    )
+
+
+# -- templates --------------------------------------------------------------------------------
+
+
+def latest_templates(session: Session) -> list[AgreementTemplate]:
+    """The newest version of each programme's template, by programme."""
+    newest = select(func.max(AgreementTemplate.id)).group_by(AgreementTemplate.programme)
+    return list(
+        session.scalars(
+            select(AgreementTemplate)
+            .where(AgreementTemplate.id.in_(newest))
+            .order_by(AgreementTemplate.programme)
+        )
+    )
+
+
+def template_versions(session: Session, programme: str) -> list[AgreementTemplate]:
+    return list(
+        session.scalars(
+            select(AgreementTemplate)
+            .where(AgreementTemplate.programme == programme)
+            .order_by(AgreementTemplate.version.desc())
+        )
+    )
+
+
+def save_template(
+    session: Session,
+    *,
+    programme: str,
+    language: str,
+    college_name: str,
+    sections: list[dict[str, Any]],
+    signing_order: str,
+    actor: str,
+) -> AgreementTemplate:
+    """A new version of ``programme``'s template (version 1 for a new programme).
+
+    Agreements keep the version they were made from; new agreements take this one.
+    """
+    programme = " ".join(programme.split())
+    current = session.scalar(
+        select(func.max(AgreementTemplate.version)).where(AgreementTemplate.programme == programme)
+    )
+    template = AgreementTemplate(
+        programme=programme,
+        version=int(current or 0) + 1,
+        language=language,
+        college_name=college_name.strip(),
+        sections=sections,
+        signing_order=parse_order(signing_order),
+        created_by=actor,
+    )
+    session.add(template)
+    session.flush()
+    return template
+
+
+def default_template(session: Session) -> AgreementTemplate:
+    """The template new agreements use when the coordinator has made none: the defaults in
+    Dutch, saved as version 1 so agreements made from it keep pointing at one text."""
+    templates = latest_templates(session)
+    if templates:
+        return templates[0]
+    return save_template(
+        session,
+        programme=DEFAULT_PROGRAMME,
+        language="nl",
+        college_name="",
+        sections=default_sections("nl"),
+        signing_order=DEFAULT_ORDER,
+        actor="system",
+    )
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def get_agreement(session: Session, agreement_id: int) -> Agreement | None:
+    return session.scalars(
+        select(Agreement)
+        .where(Agreement.id == agreement_id)
+        .options(
+            selectinload(Agreement.documents).selectinload(AgreementDocument.signatures),
+            selectinload(Agreement.template),
+        )
+    ).first()
+
+
+def get_document(session: Session, document_id: int) -> AgreementDocument | None:
+    return session.get(AgreementDocument, document_id)
+
+
+def agreements_of(session: Session, placement_id: int) -> list[Agreement]:
+    """A placement's agreements, newest first (a cancelled one may be followed by a new one)."""
+    return list(
+        session.scalars(
+            select(Agreement)
+            .where(Agreement.placement_id == placement_id)
+            .options(selectinload(Agreement.documents).selectinload(AgreementDocument.signatures))
+            .order_by(Agreement.id.desc())
+        )
+    )
+
+
+def main_document(agreement: Agreement) -> AgreementDocument:
+    return agreement.documents[0]
+
+
+def _newest_states(session: Session, placements: Any) -> dict[int, tuple[str, int]]:
+    """placement id → (newest agreement's state, valid signatures on its own text), one query."""
+    newest = (
+        select(func.max(Agreement.id))
+        .where(Agreement.placement_id.in_(placements))
+        .group_by(Agreement.placement_id)
+    )
+    rows = session.execute(
+        select(Agreement.placement_id, Agreement.state, func.count(Signature.id))
+        .join(
+            AgreementDocument,
+            (AgreementDocument.agreement_id == Agreement.id) & (AgreementDocument.number == 0),
+        )
+        .outerjoin(
+            Signature,
+            (Signature.document_id == AgreementDocument.id) & Signature.voided_at.is_(None),
+        )
+        .where(Agreement.id.in_(newest))
+        .group_by(Agreement.placement_id, Agreement.id, Agreement.state)
+    )
+    return {pid: (state.value, int(count)) for pid, state, count in rows}
+
+
+def course_agreement_states(session: Session, course_id: int) -> dict[int, tuple[str, int]]:
+    """For the coach's pipeline: every placement of the course with an agreement."""
+    return _newest_states(session, select(Placement.id).where(Placement.course_id == course_id))
+
+
+def latest_states(session: Session, placement_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """For a mentor's students: each placement's newest agreement state and signatures."""
+    if not placement_ids:
+        return {}
+    return {
+        pid: {"state": state, "signed": signed}
+        for pid, (state, signed) in _newest_states(session, placement_ids).items()
+    }
+
+
+# -- making and filling in --------------------------------------------------------------------
+
+
+def _placement(session: Session, agreement: Agreement) -> Placement:
+    placement = get_placement(session, agreement.placement_id)
+    assert placement is not None
+    return placement
+
+
+def _agreement_text(session: Session, agreement: Agreement) -> str:
+    return agreement_text(
+        number=agreement.id,
+        placement=_placement(session, agreement),
+        template=agreement.template,
+        fields=agreement.fields or {},
+        signing_order=agreement.signing_order,
+    )
+
+
+def _addendum_text(session: Session, document: AgreementDocument) -> str:
+    agreement = document.agreement
+    main = main_document(agreement)
+    return addendum_text(
+        number=document.number,
+        agreement_number=agreement.id,
+        agreement_sha256=main.text_sha256,
+        placement=_placement(session, agreement),
+        template=agreement.template,
+        title=document.title,
+        body=document.body,
+        signing_order=agreement.signing_order,
+    )
+
+
+def create_agreement(
+    session: Session, placement: Placement, template: AgreementTemplate, actor: str
+) -> Agreement:
+    """A draft agreement for an approved placement, from ``template``.
+
+    :raise AgreementError: the placement is not approved, or already has a live agreement.
+    """
+    if placement.state != PlacementState.APPROVED:
+        raise AgreementError(_l("Approve the placement first; then make its agreement."))
+    live = session.scalar(
+        select(Agreement.id).where(
+            Agreement.placement_id == placement.id, Agreement.state.in_(LIVE_STATES)
+        )
+    )
+    if live is not None:
+        raise AgreementError(_l("This placement already has an agreement."))
+    agreement = Agreement(
+        placement_id=placement.id,
+        template=template,
+        state=AgreementState.DRAFT,
+        signing_order=template.signing_order,
+        fields={},
+        created_by=actor,
+    )
+    session.add(agreement)
+    session.flush()
+    text = _agreement_text(session, agreement)
+    session.add(
+        AgreementDocument(
+            agreement=agreement,
+            number=0,
+            kind=DocumentKind.AGREEMENT,
+            state=DocumentState.DRAFT,
+            text=text,
+            text_sha256=sha256(text),
+            created_by=actor,
+        )
+    )
+    session.flush()
+    record_change(
+        session, agreement, "created", actor, template=f"{template.programme} v{template.version}"
+    )
+    return agreement
+
+
+def _lock(session: Session, document: AgreementDocument) -> None:
+    """Take the document's row before reading its signatures: a write first serialises
+    concurrent signers and editors (a row lock on PostgreSQL, the write lock on SQLite)."""
+    session.execute(
+        update(AgreementDocument)
+        .where(AgreementDocument.id == document.id)
+        .values(lock_version=AgreementDocument.lock_version + 1),
+        execution_options={"synchronize_session": False},
+    )
+    session.refresh(document)
+    session.refresh(document.agreement)
+    session.expire(document, ["signatures"])
+
+
+def _set_text(
+    session: Session, document: AgreementDocument, text: str, actor: str, actor_name: str
+) -> list[Signature]:
+    """Put a new canonical text on an unsigned document. When it differs, the revision goes up
+    and every signature of the old text is voided (and its signer told). Returns those."""
+    if text == document.text:
+        return []
+    now = utcnow()
+    document.text = text
+    document.text_sha256 = sha256(text)
+    document.revision += 1
+    voided = [s for s in document.signatures if s.voided_at is None]
+    for signature in voided:
+        signature.voided_at = now
+        signature.void_reason = f"changed by {actor_name}"
+    session.flush()
+    if voided:
+        record_change(
+            session,
+            document.agreement,
+            "signatures_voided",
+            actor,
+            document=document.number,
+            parties=[s.party.value for s in voided],
+        )
+        reminders.tell_voided(session, document, voided, actor_name)
+        _remind_due(session, document)
+    return voided
+
+
+def clean_fields(values: Mapping[str, str]) -> dict[str, str]:
+    return {key: (values.get(key) or "").strip()[:FIELD_LIMIT] for key in FIELD_LABELS}
+
+
+def update_fields(
+    session: Session,
+    agreement: Agreement,
+    values: Mapping[str, str],
+    actor: str,
+    actor_name: str,
+) -> list[Signature]:
+    """The student or coach changes what is filled in for this placement. Returns the signatures
+    this voided.
+
+    :raise AgreementError: the agreement is no longer a draft.
+    """
+    if agreement.state not in OPEN_STATES:
+        raise AgreementError(_l("This agreement is signed; a change now needs an addendum."))
+    document = main_document(agreement)
+    _lock(session, document)
+    if agreement.state not in OPEN_STATES:
+        raise AgreementError(_l("This agreement is signed; a change now needs an addendum."))
+    fields = clean_fields(values)
+    changed = sorted(k for k in fields if fields[k] != (agreement.fields or {}).get(k, ""))
+    agreement.fields = fields
+    session.flush()
+    if changed:
+        record_change(session, agreement, "fields_changed", actor, fields=changed)
+    return _set_text(session, document, _agreement_text(session, agreement), actor, actor_name)
+
+
+def refresh_for_placement(
+    session: Session, placement: Placement, actor: str, actor_name: str
+) -> None:
+    """After the placement changed: its unsigned agreement takes the new details (and loses
+    the signatures of the old text). A signed agreement stays as signed."""
+    for agreement in session.scalars(
+        select(Agreement).where(
+            Agreement.placement_id == placement.id, Agreement.state.in_(OPEN_STATES)
+        )
+    ):
+        document = main_document(agreement)
+        _lock(session, document)
+        _set_text(session, document, _agreement_text(session, agreement), actor, actor_name)
+
+
+def send_for_signing(session: Session, agreement: Agreement, actor: str) -> None:
+    """:raise AgreementError: not a draft."""
+    document = main_document(agreement)
+    _lock(session, document)
+    if agreement.state != AgreementState.DRAFT:
+        raise AgreementError(_l("This agreement was already sent for signing."))
+    agreement.state = AgreementState.AWAITING_SIGNATURES
+    document.state = DocumentState.SIGNING
+    session.flush()
+    record_change(session, agreement, "sent_for_signing", actor)
+    _remind_due(session, document)
+
+
+def _remind_due(session: Session, document: AgreementDocument) -> None:
+    agreement = document.agreement
+    placement = _placement(session, agreement)
+    for party in due_parties(document, agreement.signing_order):
+        for key in reminder_keys(session, placement, party):
+            reminders.schedule_digest(session, key)
+
+
+# -- signing ----------------------------------------------------------------------------------
+
+
+class AlreadySigned(AgreementError):
+    pass
+
+
+class TextChanged(AgreementError):
+    pass
+
+
+def sign(
+    session: Session, document: AgreementDocument, signer: Signer, seen_sha256: str
+) -> Signature:
+    """``signer`` signs the text they saw (``seen_sha256``) for their party.
+
+    :raise TextChanged: the text changed since the signer read it; nothing is signed.
+    :raise AlreadySigned: the party signed this text already (a second click, another tab).
+    :raise AgreementError: not out for signing, or not this party's turn yet.
+    """
+    _lock(session, document)
+    agreement = document.agreement
+    if document.state != DocumentState.SIGNING:
+        raise AgreementError(_l("This text is not open for signing."))
+    if signer.party in signed_parties(document):
+        raise AlreadySigned(_l("This text was already signed for your party."))
+    if seen_sha256 != document.text_sha256:
+        raise TextChanged(
+            _l("The text changed while you were reading it. Read it again, then sign.")
+        )
+    if signer.party not in due_parties(document, agreement.signing_order):
+        raise AgreementError(_l("It is not your turn to sign yet."))
+    now = utcnow()
+    signature = Signature(
+        document=document,
+        party=signer.party,
+        signer=signer.key,
+        signer_name=signer.name,
+        signer_email=signer.email,
+        signer_role=signer.role,
+        revision=document.revision,
+        text_sha256=document.text_sha256,
+        signed_at=now,
+    )
+    session.add(signature)
+    session.flush()
+    session.expire(document, ["signatures"])
+    record_change(
+        session,
+        agreement,
+        "signed",
+        signer.key,
+        document=document.number,
+        party=signer.party.value,
+        sha256=document.text_sha256,
+    )
+    if signed_parties(document) == set(Party):
+        _complete_signing(session, document, now)
+    else:
+        _remind_due(session, document)
+    return signature
+
+
+def _complete_signing(session: Session, document: AgreementDocument, now: datetime) -> None:
+    from lti_app.agreements.pdf import render_pdf
+
+    document.state = DocumentState.SIGNED
+    document.signed_at = now
+    agreement = document.agreement
+    if document.kind == DocumentKind.AGREEMENT:
+        agreement.state = AgreementState.ACTIVE
+        agreement.activated_at = now
+    session.flush()
+    pdf = render_pdf(document)
+    document.pdf = pdf
+    document.pdf_sha256 = sha256_bytes(pdf)
+    session.flush()
+    record_change(session, agreement, "document_signed", "system", document=document.number)
+
+
+def sha256_bytes(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- after signing ----------------------------------------------------------------------------
+
+
+def add_addendum(
+    session: Session, agreement: Agreement, title: str, body: str, actor: str
+) -> AgreementDocument:
+    """A change to an active agreement, out for signing at once.
+
+    :raise AgreementError: not active, or another addendum is still being signed.
+    """
+    if agreement.state != AgreementState.ACTIVE:
+        raise AgreementError(_l("Only an active agreement gets addenda."))
+    if any(d.state == DocumentState.SIGNING for d in agreement.documents):
+        raise AgreementError(_l("An addendum is still being signed; finish or change that one."))
+    document = AgreementDocument(
+        agreement=agreement,
+        number=max(d.number for d in agreement.documents) + 1,
+        kind=DocumentKind.ADDENDUM,
+        state=DocumentState.SIGNING,
+        title=title.strip(),
+        body=body.strip(),
+        text="",
+        text_sha256="",
+        created_by=actor,
+    )
+    session.add(document)
+    session.flush()
+    document.text = _addendum_text(session, document)
+    document.text_sha256 = sha256(document.text)
+    session.flush()
+    record_change(session, agreement, "addendum_added", actor, document=document.number)
+    _remind_due(session, document)
+    return document
+
+
+def update_addendum(
+    session: Session,
+    document: AgreementDocument,
+    title: str,
+    body: str,
+    actor: str,
+    actor_name: str,
+) -> list[Signature]:
+    """:raise AgreementError: the addendum is signed or withdrawn."""
+    _lock(session, document)
+    if document.kind != DocumentKind.ADDENDUM or document.state != DocumentState.SIGNING:
+        raise AgreementError(_l("This addendum can no longer be changed."))
+    document.title, document.body = title.strip(), body.strip()
+    return _set_text(session, document, _addendum_text(session, document), actor, actor_name)
+
+
+def cancel(session: Session, agreement: Agreement, reason: str, actor: str) -> None:
+    """Cancel an agreement before it is active (a new one can then be made).
+
+    :raise AgreementError: it is active or over already, or no reason was given.
+    """
+    _lock(session, main_document(agreement))
+    if agreement.state not in OPEN_STATES:
+        raise AgreementError(_l("Only an agreement that is not yet active can be cancelled."))
+    _end(session, agreement, AgreementState.CANCELLED, reason, actor)
+
+
+def end_early(session: Session, agreement: Agreement, reason: str, actor: str) -> None:
+    """:raise AgreementError: the agreement is not active, or no reason was given."""
+    _lock(session, main_document(agreement))
+    if agreement.state != AgreementState.ACTIVE:
+        raise AgreementError(_l("Only an active agreement can end early."))
+    _end(session, agreement, AgreementState.ENDED_EARLY, reason, actor)
+
+
+def complete(session: Session, agreement: Agreement, actor: str) -> None:
+    """The placement is over as agreed. :raise AgreementError: the agreement is not active."""
+    _lock(session, main_document(agreement))
+    if agreement.state != AgreementState.ACTIVE:
+        raise AgreementError(_l("Only an active agreement can be completed."))
+    _end(session, agreement, AgreementState.COMPLETED, "", actor)
+
+
+def _end(
+    session: Session, agreement: Agreement, state: AgreementState, reason: str, actor: str
+) -> None:
+    if state != AgreementState.COMPLETED and not reason.strip():
+        raise AgreementError(_l("Say why, for the student, the school and the college."))
+    agreement.state = state
+    agreement.end_reason = reason.strip()
+    agreement.ended_at = utcnow()
+    for document in agreement.documents:
+        if document.state in (DocumentState.DRAFT, DocumentState.SIGNING):
+            document.state = DocumentState.WITHDRAWN
+    session.flush()
+    record_change(session, agreement, state.value, actor, reason=agreement.end_reason)
+
+
+# -- verification -----------------------------------------------------------------------------
+
+
+def signed_with_hash(session: Session, digest: str) -> AgreementDocument | None:
+    """The signed document whose text, or whose PDF, has this SHA-256."""
+    digest = digest.strip().lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        return None
+    return session.scalars(
+        select(AgreementDocument)
+        .where(
+            AgreementDocument.state == DocumentState.SIGNED,
+            (AgreementDocument.text_sha256 == digest) | (AgreementDocument.pdf_sha256 == digest),
+        )
+        .options(selectinload(AgreementDocument.signatures))
+    ).first()
+
+
+def history(session: Session, agreement_id: int) -> list[Any]:
+    from lti_app.placements.service import history as change_history
+
+    return change_history(session, agreement_id, entity="agreement")

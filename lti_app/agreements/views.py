@@ -1,0 +1,573 @@
+"""Agreement pages, one page per agreement for all three parties, each seeing what their part
+needs: the text, who signed, and their own button.
+
+Who opens them: the student (often on a phone) reads, fills in the schedule and goals and
+signs; the mentor or the school's contact person (a guest, from a mail, on a phone) reads and
+signs; the coach (laptop, forty students) makes the agreement, sends it for signing, signs for
+the college, and later adds addenda or ends it. A form that fails keeps what was typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from wtforms import SelectChoice
+
+from lti_app import db
+from lti_app.agreements import parties, service
+from lti_app.agreements.forms import (
+    AddendumForm,
+    ButtonForm,
+    CreateForm,
+    FieldsForm,
+    ReasonForm,
+    SignForm,
+)
+from lti_app.agreements.models import (
+    Agreement,
+    AgreementDocument,
+    AgreementState,
+    DocumentState,
+    Party,
+)
+from lti_app.agreements.parties import Signer
+from lti_app.agreements.text import FIELD_LABELS, PARTY_LABELS, order_text
+from lti_app.placements.models import Mentor, Placement, PlacementState
+from lti_app.placements.service import get_placement
+from lti_app.roster.models import Person, Role
+from lti_app.security import Permission, requires
+
+bp = Blueprint("agreements", __name__)
+
+STATE_LABELS = {
+    AgreementState.DRAFT.value: _l("draft"),
+    AgreementState.AWAITING_SIGNATURES.value: _l("awaiting signatures"),
+    AgreementState.ACTIVE.value: _l("active"),
+    AgreementState.COMPLETED.value: _l("completed"),
+    AgreementState.ENDED_EARLY.value: _l("ended early"),
+    AgreementState.CANCELLED.value: _l("cancelled"),
+    "none": _l("no agreement yet"),
+}
+DOCUMENT_STATE_LABELS = {
+    DocumentState.DRAFT.value: _l("draft"),
+    DocumentState.SIGNING.value: _l("being signed"),
+    DocumentState.SIGNED.value: _l("signed"),
+    DocumentState.WITHDRAWN.value: _l("withdrawn"),
+}
+
+
+ACTION_LABELS = {
+    "created": _l("made from the template"),
+    "fields_changed": _l("filled in"),
+    "sent_for_signing": _l("sent for signing"),
+    "signed": _l("signed"),
+    "signatures_voided": _l("text changed: signatures voided"),
+    "document_signed": _l("signed by everyone"),
+    "addendum_added": _l("addendum added"),
+    "school_contact_asked": _l("contact person asked to sign"),
+    AgreementState.CANCELLED.value: _l("cancelled"),
+    AgreementState.ENDED_EARLY.value: _l("ended early"),
+    AgreementState.COMPLETED.value: _l("completed"),
+}
+
+
+@bp.app_template_global()
+def agreement_action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+@bp.app_template_global()
+def agreement_state_label(state: str) -> str:
+    return str(STATE_LABELS.get(state, state))
+
+
+@bp.app_template_global()
+def party_label(party: str) -> str:
+    return str(PARTY_LABELS.get(party, party))
+
+
+@bp.app_template_global()
+def latest_agreement(placement_id: int) -> Agreement | None:
+    """For a placement's page: its newest agreement (a cancelled one may be followed by another)."""
+    found = service.agreements_of(db.session(), placement_id)
+    return found[0] if found else None
+
+
+@bp.app_template_global()
+def agreement_states(placement_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """For a list of placements (the mentor's students): each one's newest agreement state."""
+    return service.latest_states(db.session(), list(placement_ids))
+
+
+@bp.app_template_global()
+def agreement_create_form() -> CreateForm:
+    """The coach's "make the agreement" form, with the programmes' templates to choose from."""
+    form = CreateForm()
+    templates = service.latest_templates(db.session())
+    form.template_id.choices = [SelectChoice(t.id, t.programme) for t in templates]
+    return form
+
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    from lti_app.agreements.pdf import role_label
+
+    return {
+        "document_state_labels": DOCUMENT_STATE_LABELS,
+        "field_labels": FIELD_LABELS,
+        "role_label": role_label,
+        "order_text": order_text,
+    }
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks at an agreement, and as which party (None: may not see it)."""
+
+    signer: Signer
+    guest: bool  # a school guest (mentor or contact person), on the mentor layout
+
+    @property
+    def party(self) -> Party:
+        return self.signer.party
+
+    @property
+    def college(self) -> bool:
+        return self.signer.party == Party.COLLEGE
+
+    @property
+    def may_edit_fields(self) -> bool:
+        return self.signer.party in (Party.STUDENT, Party.COLLEGE)
+
+
+def _viewer(placement: Placement) -> Viewer | None:
+    user = current_user._get_current_object()
+    if isinstance(user, Mentor):
+        if placement.state != PlacementState.APPROVED:
+            return None
+        signer = parties.school_signer(user, placement)
+        return Viewer(signer, guest=True) if signer else None
+    if not isinstance(user, Person) or session.get("course_id") != placement.course_id:
+        return None
+    role = session.get("role")
+    signer = parties.person_signer(user, placement, Role(role) if role else None)
+    return Viewer(signer, guest=False) if signer else None
+
+
+def _agreement_for(agreement_id: int) -> tuple[Agreement, Placement, Viewer]:
+    """:raise 404: no such agreement, or the signed-in person is no party to it."""
+    agreement = service.get_agreement(db.session(), agreement_id)
+    placement = get_placement(db.session(), agreement.placement_id) if agreement else None
+    viewer = _viewer(placement) if placement else None
+    if agreement is None or placement is None or viewer is None:
+        abort(404)
+    return agreement, placement, viewer
+
+
+def _college(agreement_id: int) -> tuple[Agreement, Placement]:
+    """:raise 403: a party, but not the college (only a coach makes these changes)."""
+    agreement, placement, viewer = _agreement_for(agreement_id)
+    if not viewer.college:
+        abort(403)
+    return agreement, placement
+
+
+def _actor() -> str:
+    return str(current_user.get_id())
+
+
+def _back(agreement: Agreement, anchor: str = "") -> Any:
+    target = url_for(".agreement", agreement_id=agreement.id)
+    return redirect(target + (f"#{anchor}" if anchor else ""), code=303)
+
+
+def _said_voided(voided: list[Any]) -> None:
+    if voided:
+        names = ", ".join(s.signer_name for s in voided)
+        flash(
+            _(
+                "The text changed, so the signatures of %(names)s no longer count. They have been "
+                "told and must sign again.",
+                names=names,
+            ),
+            "error",
+        )
+
+
+# -- the agreement page -----------------------------------------------------------------------
+
+
+@bp.route("/agreements/<int:agreement_id>")
+@requires(Permission.VIEW_AGREEMENT)
+def agreement(agreement_id: int) -> Any:
+    agreement, placement, viewer = _agreement_for(agreement_id)
+    return _page(agreement, placement, viewer)
+
+
+def _page(
+    agreement: Agreement,
+    placement: Placement,
+    viewer: Viewer,
+    *,
+    sign_form: SignForm | None = None,
+    reason_form: ReasonForm | None = None,
+    status: int = 200,
+) -> Any:
+    documents = []
+    for document in agreement.documents:
+        due = parties.due_parties(document, agreement.signing_order)
+        documents.append(
+            {
+                "document": document,
+                "valid": [s for s in document.signatures if s.voided_at is None],
+                "voided": [s for s in document.signatures if s.voided_at is not None],
+                "due": sorted(p.value for p in due),
+                "mine_due": viewer.party in due,
+                "mine_signed": viewer.party in parties.signed_parties(document),
+            }
+        )
+    contact = (placement.school.contact_email or "").strip()
+    return (
+        render_template(
+            "agreements/agreement.html",
+            agreement=agreement,
+            placement=placement,
+            viewer=viewer,
+            documents=documents,
+            sign_form=sign_form or SignForm(),
+            reason_form=reason_form or ReasonForm(),
+            button=ButtonForm(),
+            school_contact=contact,
+            history=service.history(db.session(), agreement.id),
+            guest_layout=viewer.guest,
+        ),
+        status,
+    )
+
+
+@bp.route("/placements/<int:placement_id>/agreement", methods=["POST"])
+@requires(Permission.MANAGE_PLACEMENTS)
+def create(placement_id: int) -> Any:
+    """The coach makes the agreement of a placement from a template."""
+    placement = get_placement(db.session(), placement_id)
+    if placement is None or placement.course_id != session.get("course_id"):
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    templates = service.latest_templates(s) or [service.default_template(s)]
+    wanted = request.form.get("template_id", type=int) or templates[0].id
+    template = next((t for t in templates if t.id == wanted), None)
+    if template is None:
+        flash(_("Choose a template for the agreement."), "error")
+        return redirect(url_for("placements.placement", placement_id=placement.id), code=303)
+    try:
+        agreement = service.create_agreement(s, placement, template, _actor())
+        s.commit()
+    except service.AgreementError as exc:
+        s.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("placements.placement", placement_id=placement.id), code=303)
+    flash(_("The agreement is ready as a draft. Check it, then send it for signing."), "ok")
+    return _back(agreement)
+
+
+@bp.route("/agreements/<int:agreement_id>/fields", methods=["GET", "POST"])
+@requires(Permission.VIEW_AGREEMENT)
+def edit_fields(agreement_id: int) -> Any:
+    """The student or the coach fills in the schedule, goals and other arrangements."""
+    agreement, placement, viewer = _agreement_for(agreement_id)
+    if not viewer.may_edit_fields:
+        abort(403)
+    if agreement.state not in service.OPEN_STATES:
+        flash(_("This agreement is signed; a change now needs an addendum."), "error")
+        return _back(agreement)
+    form = FieldsForm() if request.method == "POST" else FieldsForm(data=agreement.fields or {})
+    if form.validate_on_submit():
+        s = db.session()
+        try:
+            voided = service.update_fields(
+                s, agreement, form.values(), _actor(), current_user.display_name
+            )
+            s.commit()
+        except service.AgreementError as exc:
+            s.rollback()
+            flash(str(exc.message), "error")
+            return _back(agreement)
+        flash(_("Saved."), "ok")
+        _said_voided(voided)
+        return _back(agreement)
+    status = 422 if request.method == "POST" else 200
+    signed = [s for s in service.main_document(agreement).signatures if s.voided_at is None]
+    return (
+        render_template(
+            "agreements/fields.html",
+            form=form,
+            agreement=agreement,
+            placement=placement,
+            signed=signed,
+            guest_layout=False,
+        ),
+        status,
+    )
+
+
+@bp.route("/agreements/<int:agreement_id>/send", methods=["POST"])
+@requires(Permission.MANAGE_PLACEMENTS)
+def send(agreement_id: int) -> Any:
+    agreement, _placement = _college(agreement_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    try:
+        service.send_for_signing(s, agreement, _actor())
+        s.commit()
+    except service.AgreementError as exc:
+        s.rollback()
+        flash(str(exc.message), "error")
+        return _back(agreement)
+    flash(
+        _(
+            "Sent for signing. Whoever's turn it is sees it on their page and gets a reminder "
+            "each morning until they sign."
+        ),
+        "ok",
+    )
+    return _back(agreement)
+
+
+@bp.route("/agreements/documents/<int:document_id>/sign", methods=["POST"])
+@requires(Permission.SIGN_AGREEMENT)
+def sign(document_id: int) -> Any:
+    """Any party signs here; someone who is no party to the agreement gets 403.
+
+    :raise 403: not a party to this agreement.
+    :raise 404: no such document.
+    """
+    s = db.session()
+    document = service.get_document(s, document_id)
+    if document is None:
+        abort(404)
+    placement = get_placement(s, document.agreement.placement_id)
+    viewer = _viewer(placement) if placement else None
+    if viewer is None or placement is None:
+        current_app.logger.info("agreement %s: %s is no party", document.agreement_id, _actor())
+        abort(403)
+    form = SignForm()
+    agreement = document.agreement
+    if not form.validate_on_submit():
+        return _page(agreement, placement, viewer, sign_form=form, status=422)
+    try:
+        service.sign(s, document, viewer.signer, form.sha256.data.strip())
+        s.commit()
+    except service.AlreadySigned as exc:
+        s.rollback()
+        flash(str(exc.message), "ok")
+        return _back(agreement, f"document-{document.number}")
+    except service.AgreementError as exc:
+        s.rollback()
+        flash(str(exc.message), "error")
+        return _back(agreement, f"document-{document.number}")
+    except IntegrityError:  # the same party signed in another tab at this very moment
+        s.rollback()
+        flash(_("This text was already signed for your party."), "ok")
+        return _back(agreement, f"document-{document.number}")
+    s.refresh(document)
+    if document.state == DocumentState.SIGNED:
+        flash(_("Signed. Everyone has signed: the text is final and its PDF is ready."), "ok")
+    else:
+        flash(_("Signed. The others are told when it is their turn."), "ok")
+    return _back(agreement, f"document-{document.number}")
+
+
+@bp.route("/agreements/documents/<int:document_id>.pdf")
+@requires(Permission.VIEW_AGREEMENT)
+def pdf(document_id: int) -> Any:
+    """The stored PDF of a signed text, for its parties.
+
+    :raise 404: no such document, not signed yet, or not a party.
+    """
+    s = db.session()
+    document = service.get_document(s, document_id)
+    if document is None:
+        abort(404)
+    _agreement_for(document.agreement_id)
+    if document.state != DocumentState.SIGNED or document.pdf is None:
+        abort(404)
+    name = f"driehoek-agreement-{document.agreement_id}-{document.number}.pdf"
+    return Response(
+        document.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.route("/agreements/<int:agreement_id>/ask-school-contact", methods=["POST"])
+@requires(Permission.MANAGE_PLACEMENTS)
+def ask_school_contact(agreement_id: int) -> Any:
+    """Mail the school's contact person a sign-in link, to sign for the school as a guest."""
+    from lti_app.agreements.guests import ask_contact_to_sign
+
+    agreement, placement = _college(agreement_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    try:
+        ask_contact_to_sign(s, agreement, placement, current_user._get_current_object())
+        s.commit()
+    except service.AgreementError as exc:
+        s.rollback()
+        flash(str(exc.message), "error")
+        return _back(agreement)
+    flash(
+        _(
+            "%(name)s gets a mail with a personal link to read and sign for the school.",
+            name=placement.school.contact_name or placement.school.contact_email,
+        ),
+        "ok",
+    )
+    return _back(agreement)
+
+
+def _with_reason(agreement_id: int, action: Any, done: Any) -> Any:
+    agreement, placement = _college(agreement_id)
+    viewer = _viewer(placement)
+    assert viewer is not None
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _page(agreement, placement, viewer, reason_form=form, status=422)
+    s = db.session()
+    try:
+        action(s, agreement, form.reason.data, _actor())
+        s.commit()
+    except service.AgreementError as exc:
+        s.rollback()
+        flash(str(exc.message), "error")
+        return _back(agreement)
+    flash(done, "ok")
+    return _back(agreement)
+
+
+@bp.route("/agreements/<int:agreement_id>/cancel", methods=["POST"])
+@requires(Permission.MANAGE_PLACEMENTS)
+def cancel(agreement_id: int) -> Any:
+    return _with_reason(
+        agreement_id,
+        service.cancel,
+        _l("The agreement is cancelled. You can make a new one for this placement."),
+    )
+
+
+@bp.route("/agreements/<int:agreement_id>/end", methods=["POST"])
+@requires(Permission.MANAGE_PLACEMENTS)
+def end_early(agreement_id: int) -> Any:
+    return _with_reason(agreement_id, service.end_early, _l("The agreement has ended early."))
+
+
+@bp.route("/agreements/<int:agreement_id>/complete", methods=["POST"])
+@requires(Permission.MANAGE_PLACEMENTS)
+def complete(agreement_id: int) -> Any:
+    agreement, _placement = _college(agreement_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    try:
+        service.complete(s, agreement, _actor())
+        s.commit()
+    except service.AgreementError as exc:
+        s.rollback()
+        flash(str(exc.message), "error")
+        return _back(agreement)
+    flash(_("The agreement is completed."), "ok")
+    return _back(agreement)
+
+
+# -- addenda ----------------------------------------------------------------------------------
+
+
+@bp.route("/agreements/<int:agreement_id>/addenda/new", methods=["GET", "POST"])
+@requires(Permission.MANAGE_PLACEMENTS)
+def new_addendum(agreement_id: int) -> Any:
+    agreement, placement = _college(agreement_id)
+    form = AddendumForm()
+    if form.validate_on_submit():
+        s = db.session()
+        try:
+            document = service.add_addendum(s, agreement, form.title.data, form.body.data, _actor())
+            s.commit()
+        except service.AgreementError as exc:
+            s.rollback()
+            form.form_errors.append(str(exc.message))
+        else:
+            flash(_("The addendum is out for signing, in the same order as the agreement."), "ok")
+            return _back(agreement, f"document-{document.number}")
+    return _addendum_form(form, agreement, placement, None)
+
+
+@bp.route("/agreements/documents/<int:document_id>/edit", methods=["GET", "POST"])
+@requires(Permission.MANAGE_PLACEMENTS)
+def edit_addendum(document_id: int) -> Any:
+    s = db.session()
+    document = service.get_document(s, document_id)
+    if document is None:
+        abort(404)
+    agreement, placement = _college(document.agreement_id)
+    form = (
+        AddendumForm()
+        if request.method == "POST"
+        else AddendumForm(data={"title": document.title, "body": document.body})
+    )
+    if form.validate_on_submit():
+        try:
+            voided = service.update_addendum(
+                s, document, form.title.data, form.body.data, _actor(), current_user.display_name
+            )
+            s.commit()
+        except service.AgreementError as exc:
+            s.rollback()
+            form.form_errors.append(str(exc.message))
+        else:
+            flash(_("Saved."), "ok")
+            _said_voided(voided)
+            return _back(agreement, f"document-{document.number}")
+    return _addendum_form(form, agreement, placement, document)
+
+
+def _addendum_form(
+    form: AddendumForm,
+    agreement: Agreement,
+    placement: Placement,
+    document: AgreementDocument | None,
+) -> Any:
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "agreements/addendum_form.html",
+            form=form,
+            agreement=agreement,
+            placement=placement,
+            document=document,
+            guest_layout=False,
+        ),
+        status,
+    )

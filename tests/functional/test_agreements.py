@@ -1,0 +1,398 @@
+"""The tripartite agreement as its three parties meet it: the coach makes it from the
+placement's page, the student (LTI launch) fills in and signs, the mentor (sign-in link) signs
+for the school, the coach (LTI launch) for the college; then the PDF, verification, addenda."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from lti_app import db
+from lti_app.agreements.models import AgreementDocument, Signature
+from lti_app.placements.models import ChangeRecord
+from tests.guests import add_mentor, csrf, english_client, launch_client, sign_in_mentor, text
+from tests.lms import TestLMS
+from tests.signing import (
+    BRAM,
+    JAN,
+    Parties,
+    agreement_state,
+    documents,
+    mails_to,
+    make_agreement,
+    page_of,
+    post,
+    send_for_signing,
+    shown_text,
+    sign,
+    sign_forms,
+    signatures,
+    three_parties,
+)
+
+
+@pytest.fixture
+def parties(app: Flask, lms: TestLMS) -> Parties:
+    return three_parties(app, lms)
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_student_mentor_and_coach_sign_and_the_pdf_holds_names_and_hash(
+    app: Flask, parties: Parties
+) -> None:
+    agreement = make_agreement(parties)
+    assert agreement_state(app, agreement) == "draft"
+    draft = page_of(parties.coach, agreement)
+    assert "Lotte Janssens" in draft and "Sint-Jozefscollege" in draft
+    assert not sign_forms(draft)  # nobody signs a draft
+
+    # The student fills in her schedule and goals; they become part of the text.
+    filled = post(
+        parties.student,
+        f"/agreements/{agreement}/fields",
+        f"/agreements/{agreement}/fields",
+        {"schedule": "Maandag en donderdag, 8:25–15:45", "learning_goals": "Differentiëren in 2B"},
+    )
+    assert filled.status_code == 303
+    send_for_signing(parties, agreement)
+    assert agreement_state(app, agreement) == "awaiting_signatures"
+
+    # Default order: student → school → college. The mentor's turn has not come yet.
+    assert not sign_forms(page_of(parties.mentor, agreement))
+    assert sign(parties.student, agreement).status_code == 303
+    assert sign(parties.mentor, agreement).status_code == 303
+    assert agreement_state(app, agreement) == "awaiting_signatures"
+    assert sign(parties.coach, agreement).status_code == 303
+    assert agreement_state(app, agreement) == "active"
+
+    [document] = documents(app, agreement)
+    assert document.state.value == "signed"
+    assert "Maandag en donderdag, 8:25–15:45" in document.text
+    assert document.text_sha256 == hashlib.sha256(document.text.encode()).hexdigest()
+    assert [(s.party.value, s.signer_name, s.signer_role) for s in document.signatures] == [
+        ("student", "Lotte Janssens", "student"),
+        ("school", "Els Mertens", "mentor"),
+        ("college", "An Peeters", "coach"),
+    ]
+    assert {s.text_sha256 for s in document.signatures} == {document.text_sha256}
+    assert {s.revision for s in document.signatures} == {document.revision}
+
+    # Each party downloads the same stored PDF; its text holds the names and the hash.
+    downloads = []
+    for client in (parties.student, parties.mentor, parties.coach):
+        response = client.get(f"/agreements/documents/{document.id}.pdf")
+        assert response.status_code == 200
+        assert response.mimetype == "application/pdf"
+        downloads.append(response.data)
+    assert downloads[0] == downloads[1] == downloads[2] == document.pdf
+    assert hashlib.sha256(downloads[0]).hexdigest() == document.pdf_sha256
+    extracted = pdf_text(downloads[0])
+    for name in ("Lotte Janssens", "Els Mertens", "An Peeters", "Sint-Jozefscollege"):
+        assert name in extracted
+    assert document.text_sha256 in extracted
+    assert f"/verify/{document.text_sha256}" in extracted.replace("\n", "")
+
+    # Once active the text is fixed: no more filling in, no sign buttons.
+    assert not sign_forms(page_of(parties.student, agreement))
+    refused = post(
+        parties.student,
+        f"/agreements/{agreement}",
+        f"/agreements/{agreement}/fields",
+        {"schedule": "changed"},
+    )
+    assert refused.status_code == 303
+    assert documents(app, agreement)[0].text == document.text
+
+
+def test_the_shown_text_is_exactly_what_is_signed(app: Flask, parties: Parties) -> None:
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    html = page_of(parties.student, agreement)
+    [(_document_id, digest)] = sign_forms(html)
+    assert hashlib.sha256(shown_text(html).encode()).hexdigest() == digest
+
+
+def test_editing_after_the_first_signature_voids_it_and_tells_the_signer(
+    app: Flask, parties: Parties
+) -> None:
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    assert sign(parties.student, agreement).status_code == 303
+    [before] = documents(app, agreement)
+
+    edit_page = parties.coach.get(f"/agreements/{agreement}/fields")
+    assert "Lotte Janssens signed already" in text(edit_page)
+    response = parties.coach.post(
+        f"/agreements/{agreement}/fields",
+        data={"csrf_token": csrf(text(edit_page)), "arrangements": "Sleutel via het secretariaat"},
+    )
+    assert response.status_code == 303
+    flashed = text(parties.coach.get(f"/agreements/{agreement}"))
+    assert "no longer count" in flashed
+
+    [after] = documents(app, agreement)
+    assert after.revision == before.revision + 1
+    assert after.text_sha256 != before.text_sha256
+    assert signatures(app) == [("student", "Lotte Janssens", False)]
+    [voided_mail] = [m for m in mails_to(app, "lotte@student.example") if "voided" in m.subject]
+    assert "An Peeters changed the placement agreement" in voided_mail.body_text
+    # The student sees why, and signs the new text.
+    page = page_of(parties.student, agreement)
+    assert "1 signature no longer counts" in page
+    assert sign(parties.student, agreement).status_code == 303
+    assert signatures(app) == [
+        ("student", "Lotte Janssens", False),
+        ("student", "Lotte Janssens", True),
+    ]
+
+
+def test_a_changed_placement_voids_the_signatures_of_its_draft(
+    app: Flask, parties: Parties
+) -> None:
+    from lti_app.agreements.service import refresh_for_placement
+    from lti_app.placements.models import Placement
+
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    assert sign(parties.student, agreement).status_code == 303
+    with app.test_request_context():
+        s = db.session()
+        placement = s.get(Placement, parties.placement)
+        assert placement is not None
+        placement.planned_hours = 120
+        refresh_for_placement(s, placement, "person:0", "An Peeters")
+        s.commit()
+    assert signatures(app) == [("student", "Lotte Janssens", False)]
+    assert "120 h in total" in documents(app, agreement)[0].text
+
+
+def test_a_text_that_changed_while_reading_is_not_signed(app: Flask, parties: Parties) -> None:
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    html = page_of(parties.student, agreement)
+    [(document_id, stale)] = sign_forms(html)
+    post(
+        parties.coach,
+        f"/agreements/{agreement}/fields",
+        f"/agreements/{agreement}/fields",
+        {"schedule": "Dinsdag"},
+    )
+    response = parties.student.post(
+        f"/agreements/documents/{document_id}/sign",
+        data={"csrf_token": csrf(html), "sha256": stale, "agree": "y"},
+        follow_redirects=True,
+    )
+    assert "The text changed while you were reading it" in text(response)
+    assert signatures(app) == []
+
+
+def test_signing_needs_the_box_ticked_and_keeps_to_the_order(app: Flask, parties: Parties) -> None:
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    unticked = sign(parties.student, agreement, agree=False)
+    assert unticked.status_code == 422
+    assert "Tick the box" in text(unticked)
+    # The coach's turn comes last: posting early signs nothing.
+    [document] = documents(app, agreement)
+    html = page_of(parties.coach, agreement)
+    early = parties.coach.post(
+        f"/agreements/documents/{document.id}/sign",
+        data={"csrf_token": csrf(html), "sha256": document.text_sha256, "agree": "y"},
+        follow_redirects=True,
+    )
+    assert "It is not your turn to sign yet" in text(early)
+    assert signatures(app) == []
+    # A second click of the student counts once.
+    student_page = page_of(parties.student, agreement)
+    assert sign(parties.student, agreement).status_code == 303
+    again = parties.student.post(  # from the page as it was before the first click
+        f"/agreements/documents/{document.id}/sign",
+        data={"csrf_token": csrf(student_page), "sha256": document.text_sha256, "agree": "y"},
+    )
+    assert again.status_code == 303
+    assert signatures(app) == [("student", "Lotte Janssens", True)]
+
+
+def _counts(app: Flask) -> tuple[int, int, str]:
+    with app.app_context():
+        s = db.session()
+        return (
+            int(s.scalar(select(func.count()).select_from(Signature)) or 0),
+            int(s.scalar(select(func.count()).select_from(ChangeRecord)) or 0),
+            ",".join(d.state.value for d in s.scalars(select(AgreementDocument))),
+        )
+
+
+def test_someone_who_is_no_party_gets_403_and_nothing_changes(
+    app: Flask, lms: TestLMS, parties: Parties
+) -> None:
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    [document] = documents(app, agreement)
+    bram = launch_client(app, lms, BRAM)  # a student of the same course
+    add_mentor(app, JAN, "Jan Peeters")  # a mentor, but of nobody here
+    jan = english_client(app)
+    sign_in_mentor(app, jan, JAN)
+    before = _counts(app)
+    for outsider, own_page in ((bram, "/student"), (jan, "/mentor")):
+        token = csrf(text(outsider.get(own_page, follow_redirects=True)))
+        response = outsider.post(
+            f"/agreements/documents/{document.id}/sign",
+            data={"csrf_token": token, "sha256": document.text_sha256, "agree": "y"},
+        )
+        assert response.status_code == 403
+        assert "Lotte" not in text(response)
+        # Nor do they see it or its PDF.
+        assert outsider.get(f"/agreements/{agreement}").status_code == 404
+        assert outsider.get(f"/agreements/documents/{document.id}.pdf").status_code == 404
+    anonymous = english_client(app)
+    assert anonymous.post(f"/agreements/documents/{document.id}/sign").status_code in (400, 401)
+    assert _counts(app) == before
+    # The student's own page, from a student's launch, is not a coach's to manage.
+    refused = post(parties.student, f"/agreements/{agreement}", f"/agreements/{agreement}/send")
+    assert refused.status_code == 403
+
+
+def test_verification_tells_a_signed_version_from_a_changed_one(
+    app: Flask, parties: Parties
+) -> None:
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    sign(parties.student, agreement)
+    [first] = documents(app, agreement)
+    post(
+        parties.coach,
+        f"/agreements/{agreement}/fields",
+        f"/agreements/{agreement}/fields",
+        {"arrangements": "Nieuwe afspraak"},
+    )
+    for client in (parties.student, parties.mentor, parties.coach):
+        assert sign(client, agreement).status_code == 303
+    [signed] = documents(app, agreement)
+    assert signed.pdf is not None
+    anyone = english_client(app)
+
+    ok = anyone.get(f"/verify/{signed.text_sha256}")
+    assert ok.status_code == 200
+    assert "This matches a signed version" in text(ok)
+    assert "Lotte Janssens" in text(ok) and "Els Mertens" in text(ok)
+
+    # The text the student signed first carries her (old) signature, but was never the signed
+    # version; and a text with one word changed has a hash nobody signed.
+    tampered = signed.text.replace("Nieuwe afspraak", "Andere afspraak")
+    for digest in (first.text_sha256, hashlib.sha256(tampered.encode()).hexdigest()):
+        page = anyone.get(f"/verify/{digest}")
+        assert "This does not match any signed version" in text(page)
+        assert "Lotte" not in text(page)
+
+    form_page = text(anyone.get("/verify"))
+    upload = anyone.post(
+        "/verify",
+        data={"csrf_token": csrf(form_page), "file": (io.BytesIO(signed.pdf), "agreement.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert "exactly the one Driehoek made" in text(upload)
+    changed_pdf = signed.pdf.replace(b"Driehoek", b"Driehoeq", 1)
+    upload = anyone.post(
+        "/verify",
+        data={"csrf_token": csrf(form_page), "file": (io.BytesIO(changed_pdf), "agreement.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert "This does not match any signed version" in text(upload)
+    bad = anyone.post("/verify", data={"csrf_token": csrf(form_page), "digest": "not-a-hash"})
+    assert bad.status_code == 422
+    assert "64 characters" in text(bad)
+
+
+def test_an_addendum_is_signed_the_same_way_and_leaves_the_agreement_as_signed(
+    app: Flask, parties: Parties
+) -> None:
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    for client in (parties.student, parties.mentor, parties.coach):
+        sign(client, agreement)
+    [signed] = documents(app, agreement)
+
+    response = post(
+        parties.coach,
+        f"/agreements/{agreement}/addenda/new",
+        f"/agreements/{agreement}/addenda/new",
+        {"title": "Verlenging met twee weken", "body": "De stage loopt tot 14 mei."},
+    )
+    assert response.status_code == 303
+    main, addendum = documents(app, agreement)
+    assert main.text == signed.text and main.pdf == signed.pdf
+    assert addendum.state.value == "signing"
+    assert signed.text_sha256 in addendum.text  # tied to the signed agreement
+    for client in (parties.student, parties.mentor, parties.coach):
+        assert sign(client, agreement).status_code == 303
+    main, addendum = documents(app, agreement)
+    assert addendum.state.value == "signed"
+    assert "Verlenging met twee weken" in pdf_text(addendum.pdf or b"")
+    assert agreement_state(app, agreement) == "active"
+
+
+def test_the_coach_ends_an_active_agreement_early_or_cancels_a_draft_with_a_reason(
+    app: Flask, parties: Parties
+) -> None:
+    agreement = make_agreement(parties)
+    no_reason = post(parties.coach, f"/agreements/{agreement}", f"/agreements/{agreement}/cancel")
+    assert no_reason.status_code == 422
+    assert agreement_state(app, agreement) == "draft"
+    post(
+        parties.coach,
+        f"/agreements/{agreement}",
+        f"/agreements/{agreement}/cancel",
+        {"reason": "Andere school gevonden"},
+    )
+    assert agreement_state(app, agreement) == "cancelled"
+    assert "Andere school gevonden" in page_of(parties.student, agreement)
+
+    second = make_agreement(parties)  # a cancelled agreement makes room for a new one
+    send_for_signing(parties, second)
+    for client in (parties.student, parties.mentor, parties.coach):
+        sign(client, second)
+    post(
+        parties.coach,
+        f"/agreements/{second}",
+        f"/agreements/{second}/end",
+        {"reason": "Langdurige ziekte van de mentor"},
+    )
+    assert agreement_state(app, second) == "ended_early"
+    assert "Langdurige ziekte van de mentor" in page_of(parties.mentor, second)
+
+
+def test_the_school_contact_person_signs_as_a_guest(app: Flask, parties: Parties) -> None:
+    from lti_app.placements.models import Placement
+
+    with app.app_context():
+        placement = db.session().get(Placement, parties.placement)
+        assert placement is not None
+        contact = str(placement.school.contact_email)
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    sign(parties.student, agreement)
+    response = post(
+        parties.coach, f"/agreements/{agreement}", f"/agreements/{agreement}/ask-school-contact"
+    )
+    assert response.status_code == 303
+    [mail] = mails_to(app, contact)
+    assert "contact person of" in mail.body_text
+    director = english_client(app)
+    sign_in_mentor(app, director, contact)
+    portal = text(director.get("/mentor"))
+    assert "Waiting for your signature" in portal and "Lotte Janssens" in portal
+    assert sign(director, agreement).status_code == 303
+    [document] = documents(app, agreement)
+    assert [(s.party.value, s.signer_role) for s in document.signatures] == [
+        ("student", "student"),
+        ("school", "contact"),
+    ]
