@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from lti_app.agreements.defaults import DEFAULT_ORDER, ORDERS, SECTION_TITLES, parse_order
@@ -89,8 +89,8 @@ class VerifyForm(FlaskForm):
         return ok
 
 
-def order_choices() -> list[tuple[str, str]]:
-    return [(key, order_text(parse_order(key))) for key in ORDERS]
+def order_choices() -> list[SelectChoice]:
+    return [SelectChoice(key, order_text(parse_order(key))) for key in ORDERS]
 
 
 class TemplateForm(FlaskForm):
@@ -105,7 +105,7 @@ class TemplateForm(FlaskForm):
     )
     language = SelectField(
         _l("Language of the agreement"),
-        choices=[("nl", "Nederlands"), ("en", "English")],
+        choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")],
         default="nl",
     )
     college_name = StringField(_l("Name of the college"), validators=[Length(max=300)])

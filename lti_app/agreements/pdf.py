@@ -53,7 +53,7 @@ def _signature_lines(signature: Signature, language: str) -> list[str]:
             role=role_label(signature.signer_role),
             when=_when(signature.signed_at, language),
         ),
-        _("signed text SHA-256: %(hash)s", hash=signature.text_sha256),
+        f"SHA-256: {signature.text_sha256}",
     ]
 
 
@@ -66,6 +66,16 @@ def role_label(role: str) -> str:
         "coordinator": _("coordinator"),
     }
     return labels.get(role, role)
+
+
+def _heading(pdf: FPDF, size: float) -> None:
+    pdf.set_font(FAMILY, "", size)
+    pdf.set_text_color(11, 110, 79)  # the stylesheet's accent green
+
+
+def _body(pdf: FPDF) -> None:
+    pdf.set_font(FAMILY, "", 10)
+    pdf.set_text_color(20, 20, 20)
 
 
 class _Pdf(FPDF):
@@ -101,38 +111,53 @@ def render_pdf(document: AgreementDocument) -> bytes:
         pdf.set_lang(language)
         if document.signed_at is not None:
             pdf.set_creation_date(document.signed_at)
+        # One weight only: making a bold instance of the variable font costs seconds a PDF;
+        # headings stand out by size and colour instead.
         pdf.add_font(FAMILY, "", _font_file())
-        pdf.add_font(FAMILY, "B", _font_file(), variations={"wght": 700.0})
         pdf.set_auto_page_break(auto=True, margin=18)
         pdf.set_margins(18, 18, 18)
         pdf.add_page()
 
         pdf.set_font(FAMILY, "", 10)
         first, *rest = document.text.rstrip("\n").split("\n")
-        pdf.set_font(FAMILY, "B", 14)
-        pdf.multi_cell(0, 7, first, new_x="LMARGIN", new_y="NEXT")
+        _heading(pdf, 15)
+        pdf.multi_cell(0, 8, first, new_x="LMARGIN", new_y="NEXT", align="L")
+        _body(pdf)
         pdf.set_font(FAMILY, "", 10)
+        parties_heading = _("Parties")
         for line in rest:
-            heading = bool(line) and line[0].isdigit() and ". " in line[:4]
-            pdf.set_font(FAMILY, "B" if heading else "", 11 if heading else 10)
+            heading = line == parties_heading or (
+                bool(line) and line[0].isdigit() and ". " in line[:4]
+            )
             if heading:
                 pdf.ln(1)
-            pdf.multi_cell(0, 5, line or " ", new_x="LMARGIN", new_y="NEXT")
+                _heading(pdf, 11.5)
+            pdf.multi_cell(
+                0, 5.5 if heading else 5, line or " ", new_x="LMARGIN", new_y="NEXT", align="L"
+            )
+            if heading:
+                _body(pdf)
 
         pdf.ln(4)
-        pdf.set_font(FAMILY, "B", 12)
-        pdf.multi_cell(0, 7, _("Signatures"), new_x="LMARGIN", new_y="NEXT")
+        # The signature block and the hash stay together on one page.
+        needed = 12 + 17 * len(valid) + 40
+        if pdf.get_y() + needed > pdf.h - pdf.b_margin:
+            pdf.add_page()
+        _heading(pdf, 12.5)
+        pdf.multi_cell(0, 7, _("Signatures"), new_x="LMARGIN", new_y="NEXT", align="L")
+        _body(pdf)
         for signature in valid:
-            pdf.set_font(FAMILY, "", 10)
             for line in _signature_lines(signature, language):
-                pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+                pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT", align="L")
             pdf.ln(2)
 
         pdf.ln(2)
-        pdf.set_font(FAMILY, "B", 10)
-        pdf.multi_cell(0, 5, _("SHA-256 of the signed text:"), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(FAMILY, "", 10)
-        pdf.multi_cell(0, 5, document.text_sha256, new_x="LMARGIN", new_y="NEXT")
+        _heading(pdf, 10.5)
+        pdf.multi_cell(
+            0, 5, _("SHA-256 of the signed text:"), new_x="LMARGIN", new_y="NEXT", align="L"
+        )
+        _body(pdf)
+        pdf.multi_cell(0, 5, document.text_sha256, new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.ln(2)
         pdf.multi_cell(
             0,
@@ -144,5 +169,6 @@ def render_pdf(document: AgreementDocument) -> bytes:
             ),
             new_x="LMARGIN",
             new_y="NEXT",
+            align="L",
         )
         return bytes(pdf.output())

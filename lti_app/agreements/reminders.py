@@ -37,13 +37,14 @@ def next_digest_at(now: datetime, hour: int) -> datetime:
     return slot.astimezone(now.tzinfo)
 
 
-def schedule_digest(session: Session, key: str, now: datetime | None = None) -> None:
-    """Make sure ``key`` (person:<id> / mentor:<id>) gets the next digest (one a day at most)."""
-    slot = next_digest_at(now or utcnow(), int(current_app.config["AGREEMENT_DIGEST_HOUR"]))
+def schedule_digest(session: Session, key: str, after: datetime | None = None) -> None:
+    """Make sure ``key`` (person:<id> / mentor:<id>) gets the next digest after ``after``
+    (default now); one a day at most."""
+    slot = next_digest_at(after or utcnow(), int(current_app.config["AGREEMENT_DIGEST_HOUR"]))
     enqueue(
         session,
         DIGEST_JOB,
-        {"recipient": key},
+        {"recipient": key, "slot": slot.isoformat()},
         dedupe_key=f"agreement-digest:{key}:{slot.date().isoformat()}",
         run_after=slot,
         max_attempts=5,
@@ -105,7 +106,10 @@ def send_digest(
             return {"outcome": "no address", "waiting": len(items)}
     except InvalidAddress:
         return {"outcome": "no valid address", "waiting": len(items)}
-    schedule_digest(session, key)  # tomorrow's, in case it still waits then
+    # Tomorrow's, in case it still waits then: the day after this digest's own moment, even
+    # when this one ran early or late.
+    slot = datetime.fromisoformat(str(payload.get("slot") or utcnow().isoformat()))
+    schedule_digest(session, key, after=max(utcnow(), slot))
     return {"outcome": "sent", "waiting": len(items)}
 
 

@@ -371,10 +371,18 @@ def refresh_for_placement(
 ) -> None:
     """After the placement changed: its unsigned agreement takes the new details (and loses
     the signatures of the old text). A signed agreement stays as signed."""
+    _refresh(session, Agreement.placement_id == placement.id, actor, actor_name)
+
+
+def refresh_for_school(session: Session, school_id: int, actor: str, actor_name: str) -> None:
+    """After a school's details changed: every unsigned agreement at that school follows."""
+    at_school = select(Placement.id).where(Placement.school_id == school_id)
+    _refresh(session, Agreement.placement_id.in_(at_school), actor, actor_name)
+
+
+def _refresh(session: Session, which: Any, actor: str, actor_name: str) -> None:
     for agreement in session.scalars(
-        select(Agreement).where(
-            Agreement.placement_id == placement.id, Agreement.state.in_(OPEN_STATES)
-        )
+        select(Agreement).where(which, Agreement.state.in_(OPEN_STATES))
     ):
         document = main_document(agreement)
         _lock(session, document)

@@ -98,7 +98,7 @@ def _parties(placement: Placement, template: AgreementTemplate) -> list[str]:
             + (f" <{coach.email}>" if coach.email else "")
         )
     lines.append(_("Course: %(title)s", title=_or_dash(placement.course.title)))
-    lines.append(_("Track: %(track)s", track=TRACK_NAMES[placement.track.value]))
+    lines.append(_("Track: %(track)s", track=TRACK_NAMES[Track(placement.track).value]))
     return lines
 
 

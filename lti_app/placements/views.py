@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
 from lti_app import db
-from lti_app.agreements.service import refresh_for_placement
+from lti_app.agreements.service import refresh_for_placement, refresh_for_school
 from lti_app.agreements.views import STATE_LABELS as AGREEMENT_LABELS
 from lti_app.errors import DriehoekError
 from lti_app.placements import csv_import, service
@@ -581,6 +581,7 @@ def edit_school(school_id: int) -> Any:
     if form.validate_on_submit():
         with _saving(form) as saved:
             service.update_school(db.session(), school, form.details())
+            refresh_for_school(db.session(), school.id, _me().get_id(), _me().display_name)
         if saved.ok:
             flash(_("%(name)s saved.", name=school.name), "ok")
             return redirect(url_for(".schools", q=school.name), code=303)

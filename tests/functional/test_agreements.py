@@ -154,24 +154,31 @@ def test_editing_after_the_first_signature_voids_it_and_tells_the_signer(
     ]
 
 
-def test_a_changed_placement_voids_the_signatures_of_its_draft(
+def test_a_changed_placement_or_school_voids_the_signatures_of_its_draft(
     app: Flask, parties: Parties
 ) -> None:
-    from lti_app.agreements.service import refresh_for_placement
-    from lti_app.placements.models import Placement
+    from tests.functional.test_placements import submit
+    from tests.launching import FlaskBrowser
 
     agreement = make_agreement(parties)
     send_for_signing(parties, agreement)
     assert sign(parties.student, agreement).status_code == 303
-    with app.test_request_context():
-        s = db.session()
-        placement = s.get(Placement, parties.placement)
-        assert placement is not None
-        placement.planned_hours = 120
-        refresh_for_placement(s, placement, "person:0", "An Peeters")
-        s.commit()
+    coach = FlaskBrowser(parties.coach)
+    form = coach.get(f"{coach.base}/placements/{parties.placement}/edit")
+    saved = submit(coach, form, {"planned_hours": "120"})
+    assert saved.status == 303, saved.text[:2000]
     assert signatures(app) == [("student", "Lotte Janssens", False)]
-    assert "120 h in total" in documents(app, agreement)[0].text
+    assert "120 u in totaal" in documents(app, agreement)[0].text
+
+    assert sign(parties.student, agreement).status_code == 303
+    with app.app_context():
+        from lti_app.placements.models import Placement
+
+        school_id = db.session().get(Placement, parties.placement).school_id  # type: ignore[union-attr]
+    form = coach.get(f"{coach.base}/schools/{school_id}/edit")
+    assert submit(coach, form, {"street": "Nieuwstraat 9"}).status == 303
+    assert "Nieuwstraat 9" in documents(app, agreement)[0].text
+    assert [valid for _party, _name, valid in signatures(app)] == [False, False]
 
 
 def test_a_text_that_changed_while_reading_is_not_signed(app: Flask, parties: Parties) -> None:
@@ -385,7 +392,7 @@ def test_the_school_contact_person_signs_as_a_guest(app: Flask, parties: Parties
     )
     assert response.status_code == 303
     [mail] = mails_to(app, contact)
-    assert "contact person of" in mail.body_text
+    assert "als aanspreekpunt van Sint-Jozefscollege" in mail.body_text  # a school: Dutch
     director = english_client(app)
     sign_in_mentor(app, director, contact)
     portal = text(director.get("/mentor"))

@@ -1,0 +1,121 @@
+"""Two parties who sign at the same moment both count, exactly once; one party who signs from
+two tabs at once counts once. Run against PostgreSQL, where requests truly run in parallel."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from lti_app import db
+from lti_app.agreements import service
+from lti_app.placements.models import ChangeRecord
+from tests.guests import csrf, text
+from tests.lms import TestLMS
+from tests.signing import (
+    Parties,
+    agreement_state,
+    documents,
+    make_agreement,
+    page_of,
+    send_for_signing,
+    sign_forms,
+    signatures,
+    three_parties,
+)
+
+
+@pytest.fixture
+def postgres(database_url: str) -> str:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
+    return database_url
+
+
+def _at_once(requests: list[tuple[FlaskClient, str, dict[str, str]]]) -> list[int]:
+    """Post all requests at the same moment (a barrier releases the threads together)."""
+    barrier = threading.Barrier(len(requests))
+    statuses: list[Any] = [None] * len(requests)
+
+    def send(i: int, client: FlaskClient, path: str, data: dict[str, str]) -> None:
+        barrier.wait(timeout=10)
+        statuses[i] = client.post(path, data=data).status_code
+
+    threads = [
+        threading.Thread(target=send, args=(i, *request)) for i, request in enumerate(requests)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return statuses
+
+
+def _ready(client: FlaskClient, agreement: int) -> tuple[str, dict[str, str]]:
+    html = page_of(client, agreement)
+    [(document_id, digest)] = sign_forms(html)
+    return (
+        f"/agreements/documents/{document_id}/sign",
+        {"csrf_token": csrf(html), "sha256": digest, "agree": "y"},
+    )
+
+
+@pytest.mark.postgres_only
+def test_three_parties_signing_at_the_same_moment_each_count_once(
+    postgres: str, app: Flask, lms: TestLMS
+) -> None:
+    parties: Parties = three_parties(app, lms)
+    with app.test_request_context():
+        s = db.session()
+        service.save_template(
+            s,
+            programme="Educatief graduaat",
+            language="nl",
+            college_name="",
+            sections=[],
+            signing_order="student+school+college",  # any order: all three may sign at once
+            actor="system",
+        )
+        s.commit()
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    requests = [
+        (c, *_ready(c, agreement)) for c in (parties.student, parties.mentor, parties.coach)
+    ]
+
+    assert _at_once(requests) == [303, 303, 303]  # type: ignore[arg-type]
+
+    assert sorted(signatures(app)) == [
+        ("college", "An Peeters", True),
+        ("school", "Els Mertens", True),
+        ("student", "Lotte Janssens", True),
+    ]
+    assert agreement_state(app, agreement) == "active"
+    [document] = documents(app, agreement)
+    assert document.state.value == "signed" and document.pdf
+    with app.app_context():
+        completed = db.session().scalar(
+            select(func.count())
+            .select_from(ChangeRecord)
+            .where(ChangeRecord.entity == "agreement", ChangeRecord.action == "document_signed")
+        )
+    assert completed == 1
+
+
+@pytest.mark.postgres_only
+def test_one_party_signing_from_two_tabs_at_once_counts_once(
+    postgres: str, app: Flask, lms: TestLMS
+) -> None:
+    parties = three_parties(app, lms)
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    path, data = _ready(parties.student, agreement)
+    statuses = _at_once([(parties.student, path, data), (parties.student, path, data)])
+    assert statuses == [303, 303]
+    assert signatures(app) == [("student", "Lotte Janssens", True)]
+    page = text(parties.student.get(f"/agreements/{agreement}"))
+    assert "You signed this text" in page

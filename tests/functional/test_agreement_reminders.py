@@ -1,0 +1,114 @@
+"""Reminders of signatures to give: one digest a day per person, whatever the number of
+agreements waiting, through the job worker at AGREEMENT_DIGEST_HOUR (Brussels)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from flask import Flask
+
+from lti_app import db
+from lti_app.agreements import service
+from lti_app.agreements.reminders import next_digest_at
+from lti_app.db import utcnow
+from lti_app.placements.models import Placement
+from tests.guests import add_placement
+from tests.lms import TestLMS
+from tests.signing import ELS, Parties, mails_to, run_jobs, three_parties
+
+UTC_WINTER = "+00:00"
+
+
+def test_the_digest_moment_is_the_next_eight_oclock_in_brussels() -> None:
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text)
+
+    # Brussels is UTC+1 in winter, UTC+2 in summer.
+    assert next_digest_at(at("2026-12-01T06:00:00+00:00"), 8) == at("2026-12-01T07:00:00+00:00")
+    assert next_digest_at(at("2026-12-01T07:00:00+00:00"), 8) == at("2026-12-02T07:00:00+00:00")
+    assert next_digest_at(at("2026-07-01T05:30:00+00:00"), 8) == at("2026-07-01T06:00:00+00:00")
+    assert next_digest_at(at("2026-03-28T08:00:00+00:00"), 8) == at("2026-03-29T06:00:00+00:00")
+
+
+@pytest.fixture
+def parties(app: Flask, lms: TestLMS) -> Parties:
+    return three_parties(app, lms)
+
+
+def _school_first_agreements(app: Flask, parties: Parties, placements: list[int]) -> None:
+    """Agreements for these placements, out for signing with the school's signature first."""
+    with app.test_request_context():
+        s = db.session()
+        template = service.save_template(
+            s,
+            programme="Verkorte educatieve bachelor",
+            language="nl",
+            college_name="Hogeschool",
+            sections=[],
+            signing_order="school>student>college",
+            actor="system",
+        )
+        for placement_id in placements:
+            placement = s.get(Placement, placement_id)
+            assert placement is not None
+            agreement = service.create_agreement(s, placement, template, "person:1")
+            service.send_for_signing(s, agreement, "person:1")
+        s.commit()
+
+
+def test_a_mentor_with_three_agreements_waiting_gets_one_mail_a_day(
+    app: Flask, parties: Parties
+) -> None:
+    with app.app_context():
+        els = db.session().get(Placement, parties.placement).mentor_links[0].mentor_id  # type: ignore[union-attr]
+    others = [
+        add_placement(app, mentors=[els], course_id=parties.course, student_name=name)
+        for name in ("Noor Willems", "Wout Maes")
+    ]
+    _school_first_agreements(app, parties, [parties.placement, *others])
+    before = len(mails_to(app, ELS))
+
+    run_jobs(app)  # now: before the next digest moment, nothing goes out
+    assert len(mails_to(app, ELS)) == before
+
+    slot = next_digest_at(utcnow(), 8)
+    run_jobs(app, clock=lambda: slot + timedelta(minutes=1))
+    digests = mails_to(app, ELS)[before:]
+    assert len(digests) == 1
+    [digest] = digests
+    for student in ("Lotte Janssens", "Noor Willems", "Wout Maes"):
+        assert student in digest.body_text
+    assert "/m/" in (digest.body_html or "") or "[…]" in digest.body_text  # a sign-in link
+    # The students sign after the school: they get nothing yet.
+    assert not [m for m in mails_to(app, "lotte@student.example") if "signature" in m.subject]
+
+    run_jobs(app, clock=lambda: slot + timedelta(hours=3))  # later that day: no second mail
+    assert len(mails_to(app, ELS)) == before + 1
+    run_jobs(app, clock=lambda: slot + timedelta(days=1, minutes=1))  # the next morning, again
+    assert len(mails_to(app, ELS)) == before + 2
+
+
+def test_no_digest_once_everything_is_signed(app: Flask, parties: Parties) -> None:
+    from lti_app.agreements.parties import Signer, school_signer
+    from lti_app.placements.service import get_placement
+
+    _school_first_agreements(app, parties, [parties.placement])
+    with app.test_request_context():
+        s = db.session()
+        placement = get_placement(s, parties.placement)
+        assert placement is not None
+        [agreement] = service.agreements_of(s, placement.id)
+        document = service.main_document(agreement)
+        signer: Signer | None = school_signer(placement.mentor_links[0].mentor, placement)
+        assert signer is not None
+        service.sign(s, document, signer, document.text_sha256)
+        s.commit()
+    before = len(mails_to(app, ELS))
+    slot = next_digest_at(utcnow(), 8)
+    run_jobs(app, clock=lambda: slot + timedelta(minutes=1))
+    assert len(mails_to(app, ELS)) == before
+    # The student's turn has come: she hears of it once, in her language, with no link.
+    [mail] = [m for m in mails_to(app, "lotte@student.example") if "signature" in m.subject]
+    assert "Open Driehoek from your course" in mail.body_text
+    assert "/m/" not in mail.body_text
