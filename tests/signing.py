@@ -180,3 +180,13 @@ def mails_to(app: Flask, address: str) -> list[OutgoingMail]:
 def run_jobs(app: Flask, **kwargs: Any) -> int:
     with app.app_context():
         return run_due(app.extensions["db_sessionmaker"], "test-worker", **kwargs)
+
+
+def dutch(msgid: str) -> str:
+    """A string as the Dutch catalog says it (for pages a Dutch-speaking guest is shown)."""
+    from pathlib import Path
+
+    from babel.support import Translations
+
+    catalogs = Path(__file__).resolve().parent.parent / "lti_app" / "translations"
+    return str(Translations.load(str(catalogs), ["nl"]).gettext(msgid))

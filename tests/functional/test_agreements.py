@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+from html import unescape
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -23,6 +25,7 @@ from tests.signing import (
     Parties,
     agreement_state,
     documents,
+    dutch,
     mails_to,
     make_agreement,
     page_of,
@@ -396,10 +399,57 @@ def test_the_school_contact_person_signs_as_a_guest(app: Flask, parties: Parties
     director = english_client(app)
     sign_in_mentor(app, director, contact)
     portal = text(director.get("/mentor"))
-    assert "Waiting for your signature" in portal and "Lotte Janssens" in portal
+    # A school's guest is spoken to in Dutch.
+    assert dutch("Waiting for your signature") in portal and "Lotte Janssens" in portal
     assert sign(director, agreement).status_code == 303
     [document] = documents(app, agreement)
     assert [(s.party.value, s.signer_role) for s in document.signatures] == [
         ("student", "student"),
         ("school", "contact"),
     ]
+
+
+PAGE_STRINGS = {
+    # path (filled in below) → strings that page shows, by who opens it
+    "student:/agreements/{a}": [
+        "Where it stands",
+        "I have read this text and agree to it.",
+        "Your name, your role, the time and the SHA-256 of this exact text are recorded.",
+        "Fill in schedule, goals and arrangements",
+    ],
+    "coach:/agreements/{a}": ["For the coach", "Cancel the agreement", "Party", "Signed by"],
+    "coach:/agreements/{a}/fields": ["Fill in the agreement", "Back without saving"],
+    "mentor:/agreements/{a}": ["Where it stands", "after the previous signatures"],
+    "mentor:/mentor": ["My students"],
+    "anyone:/verify": ["Check a signed agreement", "Or the PDF itself"],
+}
+
+
+def _in_language(client: FlaskClient, language: str) -> FlaskClient:
+    with client.session_transaction() as session:
+        session["locale"] = language
+    return client
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_agreement_pages_speak_dutch_and_english(
+    app: Flask, parties: Parties, language: str
+) -> None:
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    clients = {
+        "student": parties.student,
+        "coach": parties.coach,
+        "mentor": parties.mentor,
+        "anyone": english_client(app),
+    }
+    for where, strings in PAGE_STRINGS.items():
+        who, _, path = where.partition(":")
+        page = _in_language(clients[who], language).get(path.format(a=agreement))
+        assert page.status_code == 200, where
+        html = unescape(text(page))
+        for msgid in strings:
+            expected = dutch(msgid) if language == "nl" else msgid
+            assert expected in html, (where, msgid)
+            if language == "nl":
+                assert expected != msgid, msgid
