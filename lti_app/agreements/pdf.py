@@ -36,6 +36,25 @@ def _font_file() -> str:
     return str(found[0])
 
 
+@cache
+def _covered() -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(_font_file()).getBestCmap())
+
+
+def _lacks_glyphs(text: str) -> bool:
+    covered = _covered()
+    return any(ord(c) not in covered for c in set(text) if c not in "\n\t")
+
+
+@cache
+def _fallback_font() -> str | None:
+    """DejaVu Sans where the system has it (Debian's fonts-dejavu-core)."""
+    path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    return str(path) if path.is_file() else None
+
+
 def verify_url(digest: str) -> str:
     return f"{str(current_app.config['BASE_URL']).rstrip('/')}/verify/{digest}"
 
@@ -114,6 +133,11 @@ def render_pdf(document: AgreementDocument) -> bytes:
         # One weight only: making a bold instance of the variable font costs seconds a PDF;
         # headings stand out by size and colour instead.
         pdf.add_font(FAMILY, "", _font_file())
+        fallback = _fallback_font()
+        if fallback and _lacks_glyphs(document.text + "".join(s.signer_name for s in valid)):
+            # For what people type that Noto Sans lacks (arrows, symbols); loading it costs.
+            pdf.add_font("Fallback", "", fallback)
+            pdf.set_fallback_fonts(["Fallback"], exact_match=False)
         pdf.set_auto_page_break(auto=True, margin=18)
         pdf.set_margins(18, 18, 18)
         pdf.add_page()

@@ -54,8 +54,9 @@ def normalise(text: str) -> str:
 
 
 def order_text(steps: list[list[str]]) -> str:
-    """student → school → college, in the current locale ("and" within a step)."""
-    return " → ".join(f" {_('and')} ".join(str(PARTY_LABELS[p]) for p in step) for step in steps)
+    """student › school › college, in the current locale ("and" within a step). The PDF's font
+    has no arrows, so the text that is signed has none either."""
+    return " › ".join(f" {_('and')} ".join(str(PARTY_LABELS[p]) for p in step) for step in steps)
 
 
 def _day(value: date | None, language: str) -> str:

@@ -55,7 +55,7 @@ def test_the_coordinator_writes_a_template_and_new_agreements_take_its_newest_ve
     [document] = documents(app, first)
     assert "College: Hogeschool Gent" in document.text
     assert "Only the three parties see this agreement." in document.text
-    assert "Signing order: student and school → college" in document.text
+    assert "Signing order: student and school › college" in document.text
 
     # Version 2: the agreement already made keeps version 1's text.
     data = _editor_data(text(coordinator.get(edit_path)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 from html import unescape
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -62,7 +63,10 @@ def test_student_mentor_and_coach_sign_and_the_pdf_holds_names_and_hash(
         parties.student,
         f"/agreements/{agreement}/fields",
         f"/agreements/{agreement}/fields",
-        {"schedule": "Maandag en donderdag, 8:25–15:45", "learning_goals": "Differentiëren in 2B"},
+        {
+            "schedule": "Maandag en donderdag, 8:25–15:45",
+            "learning_goals": "Differentiëren in 2B → 3A",  # an arrow: not in Noto Sans
+        },
     )
     assert filled.status_code == 303
     send_for_signing(parties, agreement)
@@ -101,6 +105,8 @@ def test_student_mentor_and_coach_sign_and_the_pdf_holds_names_and_hash(
     for name in ("Lotte Janssens", "Els Mertens", "An Peeters", "Sint-Jozefscollege"):
         assert name in extracted
     assert document.text_sha256 in extracted
+    if Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").exists():
+        assert "Differentiëren in 2B → 3A" in extracted  # drawn from the fallback font
     assert f"/verify/{document.text_sha256}" in extracted.replace("\n", "")
 
     # Once active the text is fixed: no more filling in, no sign buttons.
@@ -453,3 +459,58 @@ def test_the_agreement_pages_speak_dutch_and_english(
             assert expected in html, (where, msgid)
             if language == "nl":
                 assert expected != msgid, msgid
+
+
+# Every agreement URL, as someone who is no party to Lotte's agreement would try it. A new
+# agreement page that is missing here fails the first test below.
+OUTSIDER_REQUESTS: dict[str, tuple[str, str]] = {
+    "agreements.agreement": ("GET", "/agreements/{a}"),
+    "agreements.create": ("POST", "/placements/{p}/agreement"),
+    "agreements.edit_fields": ("POST", "/agreements/{a}/fields"),
+    "agreements.send": ("POST", "/agreements/{a}/send"),
+    "agreements.sign": ("POST", "/agreements/documents/{d}/sign"),
+    "agreements.pdf": ("GET", "/agreements/documents/{d}.pdf"),
+    "agreements.ask_school_contact": ("POST", "/agreements/{a}/ask-school-contact"),
+    "agreements.cancel": ("POST", "/agreements/{a}/cancel"),
+    "agreements.end_early": ("POST", "/agreements/{a}/end"),
+    "agreements.complete": ("POST", "/agreements/{a}/complete"),
+    "agreements.new_addendum": ("POST", "/agreements/{a}/addenda/new"),
+    "agreements.edit_addendum": ("POST", "/agreements/documents/{d}/edit"),
+}
+
+
+def test_every_agreement_url_is_tried_by_outsiders(app: Flask) -> None:
+    endpoints = {e for e in app.view_functions if e.startswith("agreements.")}
+    assert endpoints == set(OUTSIDER_REQUESTS)
+
+
+def test_outsiders_reach_no_agreement_url_and_change_nothing(
+    app: Flask, lms: TestLMS, parties: Parties
+) -> None:
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    [document] = documents(app, agreement)
+    bram = launch_client(app, lms, BRAM)
+    add_mentor(app, JAN, "Jan Peeters")
+    jan = english_client(app)
+    sign_in_mentor(app, jan, JAN)
+    before = _counts(app)
+    data = {
+        "sha256": document.text_sha256,
+        "agree": "y",
+        "reason": "x",
+        "title": "x",
+        "body": "x",
+        "schedule": "x",
+    }
+    for outsider, own_page in ((bram, "/student"), (jan, "/mentor")):
+        token = csrf(text(outsider.get(own_page, follow_redirects=True)))
+        for endpoint, (method, path) in OUTSIDER_REQUESTS.items():
+            url = path.format(a=agreement, p=parties.placement, d=document.id)
+            if method == "GET":
+                response = outsider.get(url)
+            else:
+                response = outsider.post(url, data={"csrf_token": token, **data})
+            assert response.status_code in (403, 404), (endpoint, response.status_code)
+            assert "Lotte" not in text(response), endpoint
+    assert _counts(app) == before
