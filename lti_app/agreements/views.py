@@ -9,6 +9,7 @@ the college, and later adds addenda or ends it. A form that fails keeps what was
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
 from lti_app import db
@@ -335,21 +337,28 @@ def send(agreement_id: int) -> Any:
     agreement, _placement = _college(agreement_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
+    return _apply(
+        agreement,
+        lambda s: service.send_for_signing(s, agreement, _actor()),
+        _l(
+            "Sent for signing. Whoever's turn it is sees it on their page and gets a reminder "
+            "each morning until they sign."
+        ),
+    )
+
+
+def _apply(agreement: Agreement, step: Callable[[Session], object], done: Any) -> Any:
+    """Run one step of the agreement's life in this request's transaction, then say how it
+    went on the agreement's page (a step the agreement does not allow now says why)."""
     s = db.session()
     try:
-        service.send_for_signing(s, agreement, _actor())
+        step(s)
         s.commit()
     except service.AgreementError as exc:
         s.rollback()
         flash(str(exc.message), "error")
-        return _back(agreement)
-    flash(
-        _(
-            "Sent for signing. Whoever's turn it is sees it on their page and gets a reminder "
-            "each morning until they sign."
-        ),
-        "ok",
-    )
+    else:
+        flash(str(done), "ok")
     return _back(agreement)
 
 
@@ -431,22 +440,14 @@ def ask_school_contact(agreement_id: int) -> Any:
     agreement, placement = _college(agreement_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    s = db.session()
-    try:
-        ask_contact_to_sign(s, agreement, placement, current_user._get_current_object())
-        s.commit()
-    except service.AgreementError as exc:
-        s.rollback()
-        flash(str(exc.message), "error")
-        return _back(agreement)
-    flash(
-        _(
+    return _apply(
+        agreement,
+        lambda s: ask_contact_to_sign(s, agreement, placement, current_user._get_current_object()),
+        _l(
             "%(name)s gets a mail with a personal link to read and sign for the school.",
             name=placement.school.contact_name or placement.school.contact_email,
         ),
-        "ok",
     )
-    return _back(agreement)
 
 
 def _with_reason(agreement_id: int, action: Any, done: Any) -> Any:
@@ -456,16 +457,7 @@ def _with_reason(agreement_id: int, action: Any, done: Any) -> Any:
     form = ReasonForm()
     if not form.validate_on_submit():
         return _page(agreement, placement, viewer, reason_form=form, status=422)
-    s = db.session()
-    try:
-        action(s, agreement, form.reason.data, _actor())
-        s.commit()
-    except service.AgreementError as exc:
-        s.rollback()
-        flash(str(exc.message), "error")
-        return _back(agreement)
-    flash(done, "ok")
-    return _back(agreement)
+    return _apply(agreement, lambda s: action(s, agreement, form.reason.data, _actor()), done)
 
 
 @bp.route("/agreements/<int:agreement_id>/cancel", methods=["POST"])
@@ -490,16 +482,11 @@ def complete(agreement_id: int) -> Any:
     agreement, _placement = _college(agreement_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    s = db.session()
-    try:
-        service.complete(s, agreement, _actor())
-        s.commit()
-    except service.AgreementError as exc:
-        s.rollback()
-        flash(str(exc.message), "error")
-        return _back(agreement)
-    flash(_("The agreement is completed."), "ok")
-    return _back(agreement)
+    return _apply(
+        agreement,
+        lambda s: service.complete(s, agreement, _actor()),
+        _l("The agreement is completed."),
+    )
 
 
 # -- addenda ----------------------------------------------------------------------------------
