@@ -81,6 +81,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INVITATION_VALID_DAYS", _int, 14, "days a mentor's sign-in link stays valid"),
     Setting("MENTOR_SESSION_DAYS", _int, 30, "days a mentor stays signed in on a device"),
     Setting("ROSTER_SYNC_MINUTES", _int, 60, "least time between automatic roster syncs"),
+    Setting("COLLEGE_NAME", _str, "", "the college's name, for the default agreement template"),
     Setting(
         "AGREEMENT_DIGEST_HOUR",
         _hour,

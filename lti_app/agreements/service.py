@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -133,7 +134,7 @@ def default_template(session: Session) -> AgreementTemplate:
         session,
         programme=DEFAULT_PROGRAMME,
         language="nl",
-        college_name="",
+        college_name=str(current_app.config.get("COLLEGE_NAME") or ""),
         sections=default_sections("nl"),
         signing_order=DEFAULT_ORDER,
         actor="system",

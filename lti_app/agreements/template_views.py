@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -43,7 +52,11 @@ def new() -> Any:
     """A new programme's template, starting from the default text in the chosen language."""
     language = request.args.get("language", "nl")
     language = language if language in ("nl", "en") else "nl"
-    defaults = {"programme": "", "language": language, "college_name": ""}
+    defaults = {
+        "programme": "",
+        "language": language,
+        "college_name": current_app.config.get("COLLEGE_NAME") or "",
+    }
     for section in default_sections(language):
         defaults[f"title_{section['key']}"] = section["title"]
         defaults[f"clauses_{section['key']}"] = "\n".join(section["clauses"])

@@ -91,8 +91,8 @@ def _parties(placement: Placement, template: AgreementTemplate) -> list[str]:
         f"{link.mentor.display_name} <{link.mentor.email}>" for link in placement.mentor_links
     ]
     lines.append(_("Mentor: %(names)s", names=_or_dash(", ".join(mentors))))
-    college = template.college_name.strip() or _("the college")
-    lines.append(_("College: %(name)s", name=college))
+    if template.college_name.strip():
+        lines.append(_("College: %(name)s", name=template.college_name.strip()))
     if coach is not None:
         lines.append(
             _("Coach (stagebegeleider): %(name)s", name=coach.display_name)

@@ -95,6 +95,8 @@ class Sites:
     tool: str  # https://tool.test:PORT
     lms: str  # https://lms.test:PORT
     log_path: Path
+    database_url: str = ""  # the server's database, for tests that prepare data in it
+    instance: Path | None = None
 
     @property
     def course_page(self) -> str:
@@ -139,13 +141,14 @@ def sites(
     tool, lms = f"https://{TOOL_HOST}:{port}", f"https://{LMS_HOST}:{port}"
     instance = work / "instance"  # the sandbox LMS keeps its signing key here
     instance.mkdir()
+    database_url = f"sqlite:///{work / 'driehoek.sqlite3'}"
     app = f"lti_app:create_app({{'INSTANCE_PATH': {str(instance)!r}}})"
     env = _server_env(
         {
             "DRIEHOEK_ENV": "development",
             "BASE_URL": tool,
             "SANDBOX_URL": lms,
-            "DATABASE_URL": f"sqlite:///{work / 'driehoek.sqlite3'}",
+            "DATABASE_URL": database_url,
             "SECRET_KEY": SECRET_KEY,
             "LOG_LEVEL": "info",
             # The server's own calls to tool.test / lms.test: name resolution and trust.
@@ -196,7 +199,9 @@ def sites(
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
         )
-    found = Sites(tool=tool, lms=lms, log_path=log_path)
+    found = Sites(
+        tool=tool, lms=lms, log_path=log_path, database_url=database_url, instance=instance
+    )
     try:
         _wait_ready(process, f"https://127.0.0.1:{port}/healthz", tls.ca_cert, found)
         yield found
