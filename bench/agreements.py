@@ -42,7 +42,7 @@ def _prepare(app: Any, count: int) -> tuple[int, int, list[int]]:
     from sqlalchemy.orm import Session
 
     from lti_app import db
-    from lti_app.agreements import service
+    from lti_app.agreements import service, signing, template_service
     from lti_app.agreements.parties import person_signer, school_signer
     from lti_app.placements.service import get_placement
     from lti_app.roster.models import Role
@@ -57,7 +57,7 @@ def _prepare(app: Any, count: int) -> tuple[int, int, list[int]]:
             placements = [
                 factories.PlacementFactory(course=course, coach_id=coach.id) for _ in range(count)
             ]
-        template = service.default_template(s)
+        template = template_service.default_template(s)
         agreements = []
         for made in placements:
             placement = get_placement(s, made.id)
@@ -78,8 +78,8 @@ def _prepare(app: Any, count: int) -> tuple[int, int, list[int]]:
             student = person_signer(placement.student, placement, Role.STUDENT)
             school = school_signer(placement.mentor_links[0].mentor, placement)
             assert student is not None and school is not None
-            service.sign(s, document, student, document.text_sha256)
-            service.sign(s, document, school, document.text_sha256)
+            signing.sign(s, document, student, document.text_sha256)
+            signing.sign(s, document, school, document.text_sha256)
             agreements.append(agreement.id)
         s.commit()
         return coach.id, course.id, agreements

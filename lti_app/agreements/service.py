@@ -10,16 +10,13 @@ other and each sees what the other did.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from lti_app.agreements import reminders
-from lti_app.agreements.defaults import DEFAULT_ORDER, default_sections, parse_order
 from lti_app.agreements.models import (
     Agreement,
     AgreementDocument,
@@ -27,16 +24,14 @@ from lti_app.agreements.models import (
     AgreementTemplate,
     DocumentKind,
     DocumentState,
-    Party,
     Signature,
 )
-from lti_app.agreements.parties import Signer, due_parties, reminder_keys, signed_parties
+from lti_app.agreements.parties import due_parties, reminder_keys
 from lti_app.agreements.text import FIELD_LABELS, FIELD_LIMIT, addendum_text, agreement_text, sha256
 from lti_app.db import utcnow
 from lti_app.placements.models import ChangeRecord, Placement, PlacementState
 from lti_app.placements.service import get_placement
 
-DEFAULT_PROGRAMME = "Lerarenopleiding secundair onderwijs"
 OPEN_STATES = (AgreementState.DRAFT, AgreementState.AWAITING_SIGNATURES)
 LIVE_STATES = (*OPEN_STATES, AgreementState.ACTIVE)
 
@@ -64,80 +59,6 @@ def record_change(
             actor=actor,
             changes=changes,
         )
-    )
-
-
-# -- templates --------------------------------------------------------------------------------
-
-
-def latest_templates(session: Session) -> list[AgreementTemplate]:
-    """The newest version of each programme's template, by programme."""
-    newest = select(func.max(AgreementTemplate.id)).group_by(AgreementTemplate.programme)
-    return list(
-        session.scalars(
-            select(AgreementTemplate)
-            .where(AgreementTemplate.id.in_(newest))
-            .order_by(AgreementTemplate.programme)
-        )
-    )
-
-
-def template_versions(session: Session, programme: str) -> list[AgreementTemplate]:
-    return list(
-        session.scalars(
-            select(AgreementTemplate)
-            .where(AgreementTemplate.programme == programme)
-            .order_by(AgreementTemplate.version.desc())
-        )
-    )
-
-
-def save_template(
-    session: Session,
-    *,
-    programme: str,
-    language: str,
-    college_name: str,
-    sections: list[dict[str, Any]],
-    signing_order: str,
-    actor: str,
-) -> AgreementTemplate:
-    """A new version of ``programme``'s template (version 1 for a new programme).
-
-    Agreements keep the version they were made from; new agreements take this one.
-    """
-    programme = " ".join(programme.split())
-    current = session.scalar(
-        select(func.max(AgreementTemplate.version)).where(AgreementTemplate.programme == programme)
-    )
-    template = AgreementTemplate(
-        programme=programme,
-        version=int(current or 0) + 1,
-        language=language,
-        college_name=college_name.strip(),
-        sections=sections,
-        signing_order=parse_order(signing_order),
-        created_by=actor,
-    )
-    session.add(template)
-    session.flush()
-    return template
-
-
-def default_template(session: Session) -> AgreementTemplate:
-    """The template new agreements use when the coordinator has made none: the defaults in
-    Dutch, saved as version 1 so agreements made from it keep pointing at one text."""
-    templates = latest_templates(session)
-    if templates:
-        return templates[0]
-    return save_template(
-        session,
-        programme=DEFAULT_PROGRAMME,
-        language="nl",
-        college_name=str(current_app.config.get("COLLEGE_NAME") or ""),
-        sections=default_sections("nl"),
-        signing_order=DEFAULT_ORDER,
-        actor="system",
     )
 
 
@@ -411,92 +332,6 @@ def _remind_due(session: Session, document: AgreementDocument) -> None:
             reminders.schedule_digest(session, key)
 
 
-# -- signing ----------------------------------------------------------------------------------
-
-
-class AlreadySigned(AgreementError):
-    pass
-
-
-class TextChanged(AgreementError):
-    pass
-
-
-def sign(
-    session: Session, document: AgreementDocument, signer: Signer, seen_sha256: str
-) -> Signature:
-    """``signer`` signs the text they saw (``seen_sha256``) for their party.
-
-    :raise TextChanged: the text changed since the signer read it; nothing is signed.
-    :raise AlreadySigned: the party signed this text already (a second click, another tab).
-    :raise AgreementError: not out for signing, or not this party's turn yet.
-    """
-    _lock(session, document)
-    agreement = document.agreement
-    if document.state != DocumentState.SIGNING:
-        raise AgreementError(_l("This text is not open for signing."))
-    if signer.party in signed_parties(document):
-        raise AlreadySigned(_l("This text was already signed for your party."))
-    if seen_sha256 != document.text_sha256:
-        raise TextChanged(
-            _l("The text changed while you were reading it. Read it again, then sign.")
-        )
-    if signer.party not in due_parties(document, agreement.signing_order):
-        raise AgreementError(_l("It is not your turn to sign yet."))
-    now = utcnow()
-    signature = Signature(
-        document=document,
-        party=signer.party,
-        signer=signer.key,
-        signer_name=signer.name,
-        signer_email=signer.email,
-        signer_role=signer.role,
-        revision=document.revision,
-        text_sha256=document.text_sha256,
-        signed_at=now,
-    )
-    session.add(signature)
-    session.flush()
-    session.expire(document, ["signatures"])
-    record_change(
-        session,
-        agreement,
-        "signed",
-        signer.key,
-        document=document.number,
-        party=signer.party.value,
-        sha256=document.text_sha256,
-    )
-    if signed_parties(document) == set(Party):
-        _complete_signing(session, document, now)
-    else:
-        _remind_due(session, document)
-    return signature
-
-
-def _complete_signing(session: Session, document: AgreementDocument, now: datetime) -> None:
-    from lti_app.agreements.pdf import render_pdf
-
-    document.state = DocumentState.SIGNED
-    document.signed_at = now
-    agreement = document.agreement
-    if document.kind == DocumentKind.AGREEMENT:
-        agreement.state = AgreementState.ACTIVE
-        agreement.activated_at = now
-    session.flush()
-    pdf = render_pdf(document)
-    document.pdf = pdf
-    document.pdf_sha256 = sha256_bytes(pdf)
-    session.flush()
-    record_change(session, agreement, "document_signed", "system", document=document.number)
-
-
-def sha256_bytes(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
-
-
 # -- after signing ----------------------------------------------------------------------------
 
 
@@ -588,24 +423,6 @@ def _end(
             document.state = DocumentState.WITHDRAWN
     session.flush()
     record_change(session, agreement, state.value, actor, reason=agreement.end_reason)
-
-
-# -- verification -----------------------------------------------------------------------------
-
-
-def signed_with_hash(session: Session, digest: str) -> AgreementDocument | None:
-    """The signed document whose text, or whose PDF, has this SHA-256."""
-    digest = digest.strip().lower()
-    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        return None
-    return session.scalars(
-        select(AgreementDocument)
-        .where(
-            AgreementDocument.state == DocumentState.SIGNED,
-            (AgreementDocument.text_sha256 == digest) | (AgreementDocument.pdf_sha256 == digest),
-        )
-        .options(selectinload(AgreementDocument.signatures))
-    ).first()
 
 
 def history(session: Session, agreement_id: int) -> list[Any]:

@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from lti_app import db
-from lti_app.agreements import service
+from lti_app.agreements import template_service
 from lti_app.agreements.defaults import SECTION_TITLES, default_sections
 from lti_app.agreements.forms import TemplateForm, order_choices, template_data
 from lti_app.agreements.models import AgreementTemplate
@@ -36,7 +36,7 @@ bp = Blueprint("agreement_templates", __name__)
 @requires(Permission.EDIT_TEMPLATES)
 def index() -> Any:
     s = db.session()
-    templates = service.latest_templates(s)
+    templates = template_service.latest_templates(s)
     return render_template("agreements/templates.html", templates=templates)
 
 
@@ -63,7 +63,7 @@ def new() -> Any:
     form = _form(defaults)
     if form.validate_on_submit():
         s = db.session()
-        if service.template_versions(s, " ".join(form.programme.data.split())):
+        if template_service.template_versions(s, " ".join(form.programme.data.split())):
             form.programme.errors = [
                 *form.programme.errors,
                 _("That programme has a template already: change that one."),
@@ -90,7 +90,7 @@ def edit(template_id: int) -> Any:
 def _save(form: TemplateForm, language: str) -> Any:
     s = db.session()
     try:
-        template = service.save_template(
+        template = template_service.save_template(
             s,
             programme=form.programme.data,
             language=language,
@@ -116,7 +116,9 @@ def _save(form: TemplateForm, language: str) -> Any:
 
 
 def _render(form: TemplateForm, template: AgreementTemplate | None) -> Any:
-    versions = service.template_versions(db.session(), template.programme) if template else []
+    versions = (
+        template_service.template_versions(db.session(), template.programme) if template else []
+    )
     status = 422 if request.method == "POST" else 200
     return (
         render_template(

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from lti_app import db
-from lti_app.agreements import service
+from lti_app.agreements import signing
 from lti_app.agreements.forms import VerifyForm
 from lti_app.extensions import limiter
 from lti_app.security import public
@@ -25,7 +25,7 @@ MAX_PDF_BYTES = 5 * 1024 * 1024
 
 
 def _result(digest: str, *, uploaded: bool = False) -> dict[str, Any]:
-    document = service.signed_with_hash(db.session(), digest)
+    document = signing.signed_with_hash(db.session(), digest)
     return {"digest": digest, "document": document, "uploaded": uploaded}
 
 

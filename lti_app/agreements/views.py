@@ -9,7 +9,6 @@ the college, and later adds addenda or ends it. A form that fails keeps what was
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +28,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
 from lti_app import db
-from lti_app.agreements import parties, service
+from lti_app.agreements import parties, service, signing, template_service
 from lti_app.agreements.forms import (
-    AddendumForm,
     ButtonForm,
     CreateForm,
     FieldsForm,
@@ -44,7 +41,6 @@ from lti_app.agreements.forms import (
 )
 from lti_app.agreements.models import (
     Agreement,
-    AgreementDocument,
     AgreementState,
     DocumentState,
     Party,
@@ -122,7 +118,7 @@ def agreement_states(placement_ids: list[int]) -> dict[int, dict[str, Any]]:
 def agreement_create_form() -> CreateForm:
     """The coach's "make the agreement" form, with the programmes' templates to choose from."""
     form = CreateForm()
-    templates = service.latest_templates(db.session())
+    templates = template_service.latest_templates(db.session())
     form.template_id.choices = [SelectChoice(t.id, t.programme) for t in templates]
     return form
 
@@ -159,7 +155,7 @@ class Viewer:
         return self.signer.party in (Party.STUDENT, Party.COLLEGE)
 
 
-def _viewer(placement: Placement) -> Viewer | None:
+def viewer_of(placement: Placement) -> Viewer | None:
     user = current_user._get_current_object()
     if isinstance(user, Mentor):
         if placement.state != PlacementState.APPROVED:
@@ -177,13 +173,13 @@ def _agreement_for(agreement_id: int) -> tuple[Agreement, Placement, Viewer]:
     """:raise 404: no such agreement, or the signed-in person is no party to it."""
     agreement = service.get_agreement(db.session(), agreement_id)
     placement = get_placement(db.session(), agreement.placement_id) if agreement else None
-    viewer = _viewer(placement) if placement else None
+    viewer = viewer_of(placement) if placement else None
     if agreement is None or placement is None or viewer is None:
         abort(404)
     return agreement, placement, viewer
 
 
-def _college(agreement_id: int) -> tuple[Agreement, Placement]:
+def college_party(agreement_id: int) -> tuple[Agreement, Placement]:
     """:raise 403: a party, but not the college (only a coach makes these changes)."""
     agreement, placement, viewer = _agreement_for(agreement_id)
     if not viewer.college:
@@ -191,16 +187,16 @@ def _college(agreement_id: int) -> tuple[Agreement, Placement]:
     return agreement, placement
 
 
-def _actor() -> str:
+def actor_key() -> str:
     return str(current_user.get_id())
 
 
-def _back(agreement: Agreement, anchor: str = "") -> Any:
+def back_to_agreement(agreement: Agreement, anchor: str = "") -> Any:
     target = url_for(".agreement", agreement_id=agreement.id)
     return redirect(target + (f"#{anchor}" if anchor else ""), code=303)
 
 
-def _said_voided(voided: list[Any]) -> None:
+def say_voided(voided: list[Any]) -> None:
     if voided:
         names = ", ".join(s.signer_name for s in voided)
         flash(
@@ -220,10 +216,10 @@ def _said_voided(voided: list[Any]) -> None:
 @requires(Permission.VIEW_AGREEMENT)
 def agreement(agreement_id: int) -> Any:
     agreement, placement, viewer = _agreement_for(agreement_id)
-    return _page(agreement, placement, viewer)
+    return agreement_page(agreement, placement, viewer)
 
 
-def _page(
+def agreement_page(
     agreement: Agreement,
     placement: Placement,
     viewer: Viewer,
@@ -264,33 +260,6 @@ def _page(
     )
 
 
-@bp.route("/placements/<int:placement_id>/agreement", methods=["POST"])
-@requires(Permission.MANAGE_PLACEMENTS)
-def create(placement_id: int) -> Any:
-    """The coach makes the agreement of a placement from a template."""
-    placement = get_placement(db.session(), placement_id)
-    if placement is None or placement.course_id != session.get("course_id"):
-        abort(404)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    s = db.session()
-    templates = service.latest_templates(s) or [service.default_template(s)]
-    wanted = request.form.get("template_id", type=int) or templates[0].id
-    template = next((t for t in templates if t.id == wanted), None)
-    if template is None:
-        flash(_("Choose a template for the agreement."), "error")
-        return redirect(url_for("placements.placement", placement_id=placement.id), code=303)
-    try:
-        agreement = service.create_agreement(s, placement, template, _actor())
-        s.commit()
-    except service.AgreementError as exc:
-        s.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for("placements.placement", placement_id=placement.id), code=303)
-    flash(_("The agreement is ready as a draft. Check it, then send it for signing."), "ok")
-    return _back(agreement)
-
-
 @bp.route("/agreements/<int:agreement_id>/fields", methods=["GET", "POST"])
 @requires(Permission.VIEW_AGREEMENT)
 def edit_fields(agreement_id: int) -> Any:
@@ -300,22 +269,22 @@ def edit_fields(agreement_id: int) -> Any:
         abort(403)
     if agreement.state not in service.OPEN_STATES:
         flash(_("This agreement is signed; a change now needs an addendum."), "error")
-        return _back(agreement)
+        return back_to_agreement(agreement)
     form = FieldsForm() if request.method == "POST" else FieldsForm(data=agreement.fields or {})
     if form.validate_on_submit():
         s = db.session()
         try:
             voided = service.update_fields(
-                s, agreement, form.values(), _actor(), current_user.display_name
+                s, agreement, form.values(), actor_key(), current_user.display_name
             )
             s.commit()
         except service.AgreementError as exc:
             s.rollback()
             flash(str(exc.message), "error")
-            return _back(agreement)
+            return back_to_agreement(agreement)
         flash(_("Saved."), "ok")
-        _said_voided(voided)
-        return _back(agreement)
+        say_voided(voided)
+        return back_to_agreement(agreement)
     status = 422 if request.method == "POST" else 200
     signed = [s for s in service.main_document(agreement).signatures if s.voided_at is None]
     return (
@@ -331,37 +300,6 @@ def edit_fields(agreement_id: int) -> Any:
     )
 
 
-@bp.route("/agreements/<int:agreement_id>/send", methods=["POST"])
-@requires(Permission.MANAGE_PLACEMENTS)
-def send(agreement_id: int) -> Any:
-    agreement, _placement = _college(agreement_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    return _apply(
-        agreement,
-        lambda s: service.send_for_signing(s, agreement, _actor()),
-        _l(
-            "Sent for signing. Whoever's turn it is sees it on their page and gets a reminder "
-            "each morning until they sign."
-        ),
-    )
-
-
-def _apply(agreement: Agreement, step: Callable[[Session], object], done: Any) -> Any:
-    """Run one step of the agreement's life in this request's transaction, then say how it
-    went on the agreement's page (a step the agreement does not allow now says why)."""
-    s = db.session()
-    try:
-        step(s)
-        s.commit()
-    except service.AgreementError as exc:
-        s.rollback()
-        flash(str(exc.message), "error")
-    else:
-        flash(str(done), "ok")
-    return _back(agreement)
-
-
 @bp.route("/agreements/documents/<int:document_id>/sign", methods=["POST"])
 @requires(Permission.SIGN_AGREEMENT)
 def sign(document_id: int) -> Any:
@@ -375,35 +313,35 @@ def sign(document_id: int) -> Any:
     if document is None:
         abort(404)
     placement = get_placement(s, document.agreement.placement_id)
-    viewer = _viewer(placement) if placement else None
+    viewer = viewer_of(placement) if placement else None
     if viewer is None or placement is None:
-        current_app.logger.info("agreement %s: %s is no party", document.agreement_id, _actor())
+        current_app.logger.info("agreement %s: %s is no party", document.agreement_id, actor_key())
         abort(403)
     form = SignForm()
     agreement = document.agreement
     if not form.validate_on_submit():
-        return _page(agreement, placement, viewer, sign_form=form, status=422)
+        return agreement_page(agreement, placement, viewer, sign_form=form, status=422)
     try:
-        service.sign(s, document, viewer.signer, form.sha256.data.strip())
+        signing.sign(s, document, viewer.signer, form.sha256.data.strip())
         s.commit()
-    except service.AlreadySigned as exc:
+    except signing.AlreadySigned as exc:
         s.rollback()
         flash(str(exc.message), "ok")
-        return _back(agreement, f"document-{document.number}")
+        return back_to_agreement(agreement, f"document-{document.number}")
     except service.AgreementError as exc:
         s.rollback()
         flash(str(exc.message), "error")
-        return _back(agreement, f"document-{document.number}")
+        return back_to_agreement(agreement, f"document-{document.number}")
     except IntegrityError:  # the same party signed in another tab at this very moment
         s.rollback()
         flash(_("This text was already signed for your party."), "ok")
-        return _back(agreement, f"document-{document.number}")
+        return back_to_agreement(agreement, f"document-{document.number}")
     s.refresh(document)
     if document.state == DocumentState.SIGNED:
         flash(_("Signed. Everyone has signed: the text is final and its PDF is ready."), "ok")
     else:
         flash(_("Signed. The others are told when it is their turn."), "ok")
-    return _back(agreement, f"document-{document.number}")
+    return back_to_agreement(agreement, f"document-{document.number}")
 
 
 @bp.route("/agreements/documents/<int:document_id>.pdf")
@@ -431,130 +369,5 @@ def pdf(document_id: int) -> Any:
     )
 
 
-@bp.route("/agreements/<int:agreement_id>/ask-school-contact", methods=["POST"])
-@requires(Permission.MANAGE_PLACEMENTS)
-def ask_school_contact(agreement_id: int) -> Any:
-    """Mail the school's contact person a sign-in link, to sign for the school as a guest."""
-    from lti_app.agreements.guests import ask_contact_to_sign
-
-    agreement, placement = _college(agreement_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    return _apply(
-        agreement,
-        lambda s: ask_contact_to_sign(s, agreement, placement, current_user._get_current_object()),
-        _l(
-            "%(name)s gets a mail with a personal link to read and sign for the school.",
-            name=placement.school.contact_name or placement.school.contact_email,
-        ),
-    )
-
-
-def _with_reason(agreement_id: int, action: Any, done: Any) -> Any:
-    agreement, placement = _college(agreement_id)
-    viewer = _viewer(placement)
-    assert viewer is not None
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        return _page(agreement, placement, viewer, reason_form=form, status=422)
-    return _apply(agreement, lambda s: action(s, agreement, form.reason.data, _actor()), done)
-
-
-@bp.route("/agreements/<int:agreement_id>/cancel", methods=["POST"])
-@requires(Permission.MANAGE_PLACEMENTS)
-def cancel(agreement_id: int) -> Any:
-    return _with_reason(
-        agreement_id,
-        service.cancel,
-        _l("The agreement is cancelled. You can make a new one for this placement."),
-    )
-
-
-@bp.route("/agreements/<int:agreement_id>/end", methods=["POST"])
-@requires(Permission.MANAGE_PLACEMENTS)
-def end_early(agreement_id: int) -> Any:
-    return _with_reason(agreement_id, service.end_early, _l("The agreement has ended early."))
-
-
-@bp.route("/agreements/<int:agreement_id>/complete", methods=["POST"])
-@requires(Permission.MANAGE_PLACEMENTS)
-def complete(agreement_id: int) -> Any:
-    agreement, _placement = _college(agreement_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    return _apply(
-        agreement,
-        lambda s: service.complete(s, agreement, _actor()),
-        _l("The agreement is completed."),
-    )
-
-
-# -- addenda ----------------------------------------------------------------------------------
-
-
-@bp.route("/agreements/<int:agreement_id>/addenda/new", methods=["GET", "POST"])
-@requires(Permission.MANAGE_PLACEMENTS)
-def new_addendum(agreement_id: int) -> Any:
-    agreement, placement = _college(agreement_id)
-    form = AddendumForm()
-    if form.validate_on_submit():
-        s = db.session()
-        try:
-            document = service.add_addendum(s, agreement, form.title.data, form.body.data, _actor())
-            s.commit()
-        except service.AgreementError as exc:
-            s.rollback()
-            form.form_errors.append(str(exc.message))
-        else:
-            flash(_("The addendum is out for signing, in the same order as the agreement."), "ok")
-            return _back(agreement, f"document-{document.number}")
-    return _addendum_form(form, agreement, placement, None)
-
-
-@bp.route("/agreements/documents/<int:document_id>/edit", methods=["GET", "POST"])
-@requires(Permission.MANAGE_PLACEMENTS)
-def edit_addendum(document_id: int) -> Any:
-    s = db.session()
-    document = service.get_document(s, document_id)
-    if document is None:
-        abort(404)
-    agreement, placement = _college(document.agreement_id)
-    form = (
-        AddendumForm()
-        if request.method == "POST"
-        else AddendumForm(data={"title": document.title, "body": document.body})
-    )
-    if form.validate_on_submit():
-        try:
-            voided = service.update_addendum(
-                s, document, form.title.data, form.body.data, _actor(), current_user.display_name
-            )
-            s.commit()
-        except service.AgreementError as exc:
-            s.rollback()
-            form.form_errors.append(str(exc.message))
-        else:
-            flash(_("Saved."), "ok")
-            _said_voided(voided)
-            return _back(agreement, f"document-{document.number}")
-    return _addendum_form(form, agreement, placement, document)
-
-
-def _addendum_form(
-    form: AddendumForm,
-    agreement: Agreement,
-    placement: Placement,
-    document: AgreementDocument | None,
-) -> Any:
-    status = 422 if request.method == "POST" else 200
-    return (
-        render_template(
-            "agreements/addendum_form.html",
-            form=form,
-            agreement=agreement,
-            placement=placement,
-            document=document,
-            guest_layout=False,
-        ),
-        status,
-    )
+# The coach's steps (make, send, cancel, end, complete, addenda) are views of this blueprint too.
+from lti_app.agreements import coach_views  # noqa: E402, F401

@@ -25,7 +25,7 @@ PHONE = {"width": 390, "height": 844}
 def _prepare(sites: Sites) -> tuple[str, int]:
     """An agreement awaiting the school's signature, and a fresh sign-in link for its mentor."""
     from lti_app import create_app, db
-    from lti_app.agreements import service
+    from lti_app.agreements import service, signing, template_service
     from lti_app.agreements.parties import person_signer
     from lti_app.placements.invitations import send_sign_in_link
     from lti_app.placements.models import Mentor
@@ -54,12 +54,14 @@ def _prepare(sites: Sites) -> tuple[str, int]:
             )
         placement = get_placement(s, made.id)
         assert placement is not None
-        agreement = service.create_agreement(s, placement, service.default_template(s), "system")
+        agreement = service.create_agreement(
+            s, placement, template_service.default_template(s), "system"
+        )
         service.send_for_signing(s, agreement, "system")
         document = service.main_document(agreement)
         signer = person_signer(student, placement, Role.STUDENT)
         assert signer is not None
-        service.sign(s, document, signer, document.text_sha256)
+        signing.sign(s, document, signer, document.text_sha256)
         link = send_sign_in_link(s, MENTOR)
         assert link is not None
         s.commit()

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from lti_app import db
-from lti_app.agreements import service
+from lti_app.agreements import template_service
 from lti_app.placements.models import ChangeRecord
 from tests.guests import csrf, text
 from tests.lms import TestLMS
@@ -71,7 +71,7 @@ def test_three_parties_signing_at_the_same_moment_each_count_once(
     parties: Parties = three_parties(app, lms)
     with app.test_request_context():
         s = db.session()
-        service.save_template(
+        template_service.save_template(
             s,
             programme="Educatief graduaat",
             language="nl",

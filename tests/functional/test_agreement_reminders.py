@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from lti_app import db
-from lti_app.agreements import service
+from lti_app.agreements import service, signing, template_service
 from lti_app.agreements.reminders import next_digest_at
 from lti_app.db import utcnow
 from lti_app.placements.models import Placement
@@ -40,7 +40,7 @@ def _school_first_agreements(app: Flask, parties: Parties, placements: list[int]
     """Agreements for these placements, out for signing with the school's signature first."""
     with app.test_request_context():
         s = db.session()
-        template = service.save_template(
+        template = template_service.save_template(
             s,
             programme="Verkorte educatieve bachelor",
             language="nl",
@@ -102,7 +102,7 @@ def test_no_digest_once_everything_is_signed(app: Flask, parties: Parties) -> No
         document = service.main_document(agreement)
         signer: Signer | None = school_signer(placement.mentor_links[0].mentor, placement)
         assert signer is not None
-        service.sign(s, document, signer, document.text_sha256)
+        signing.sign(s, document, signer, document.text_sha256)
         s.commit()
     before = len(mails_to(app, ELS))
     slot = next_digest_at(utcnow(), 8)
