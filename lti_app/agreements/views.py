@@ -55,13 +55,13 @@ from lti_app.security import Permission, requires
 bp = Blueprint("agreements", __name__)
 
 STATE_LABELS = {
+    "none": _l("no agreement yet"),
     AgreementState.DRAFT.value: _l("draft"),
     AgreementState.AWAITING_SIGNATURES.value: _l("awaiting signatures"),
     AgreementState.ACTIVE.value: _l("active"),
     AgreementState.COMPLETED.value: _l("completed"),
     AgreementState.ENDED_EARLY.value: _l("ended early"),
     AgreementState.CANCELLED.value: _l("cancelled"),
-    "none": _l("no agreement yet"),
 }
 DOCUMENT_STATE_LABELS = {
     DocumentState.DRAFT.value: _l("draft"),

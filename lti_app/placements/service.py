@@ -598,10 +598,13 @@ class PipelineFilter:
     track: str = ""
     school_id: int | None = None
     search: str = ""
+    agreement: str = ""  # an AgreementState value, or "none": placements without an agreement
 
     @property
     def active(self) -> bool:
-        return bool(self.state or self.track or self.school_id or self.search.strip())
+        return bool(
+            self.state or self.track or self.school_id or self.agreement or self.search.strip()
+        )
 
     def matches(self, row: PipelineRow) -> bool:
         if self.state == "none" and row.placements:
@@ -611,6 +614,11 @@ class PipelineFilter:
         if self.track and not any(p.track == self.track for p in row.placements):
             return False
         if self.school_id and not any(p.school_id == self.school_id for p in row.placements):
+            return False
+        if self.agreement and not any(
+            p.agreement_state == self.agreement and p.state == PlacementState.APPROVED
+            for p in row.placements
+        ):
             return False
         if not self.words:
             return True

@@ -324,7 +324,9 @@ def coach_home() -> Any:
         return render_template("placements/coach_home.html", course=None)
     state = request.args.get("state", "")
     track = request.args.get("track", "")
+    agreement = request.args.get("agreement", "")
     wanted = service.PipelineFilter(
+        agreement=agreement if agreement in AGREEMENT_LABELS else "",
         state=state if state in STATE_LABELS else "",
         track=track if track in TRACK_LABELS else "",
         school_id=request.args.get("school", type=int),

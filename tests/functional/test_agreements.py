@@ -514,3 +514,20 @@ def test_outsiders_reach_no_agreement_url_and_change_nothing(
             assert response.status_code in (403, 404), (endpoint, response.status_code)
             assert "Lotte" not in text(response), endpoint
     assert _counts(app) == before
+
+
+def test_the_coach_finds_who_has_not_signed_in_the_pipeline(app: Flask, parties: Parties) -> None:
+    from tests.guests import add_placement
+
+    add_placement(app, mentors=[], course_id=parties.course, student_name="Noor Willems")
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    sign(parties.student, agreement)
+
+    everyone = text(parties.coach.get("/coach"))
+    assert "awaiting signatures" in everyone and "1 of 3 signed" in everyone
+    waiting = text(parties.coach.get("/coach?agreement=awaiting_signatures"))
+    assert "Lotte Janssens" in waiting and "Noor Willems" not in waiting
+    without = text(parties.coach.get("/coach?agreement=none"))
+    assert "Noor Willems" in without and "Lotte Janssens" not in without
+    assert "Noor Willems" in text(parties.coach.get("/coach?agreement=bogus"))  # ignored
