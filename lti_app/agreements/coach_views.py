@@ -14,6 +14,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_app import db
@@ -44,19 +45,29 @@ def create(placement_id: int) -> Any:
     if not ButtonForm().validate_on_submit():
         abort(400)
     s = db.session()
-    templates = template_service.latest_templates(s) or [template_service.default_template(s)]
-    wanted = request.form.get("template_id", type=int) or templates[0].id
-    template = next((t for t in templates if t.id == wanted), None)
-    if template is None:
-        flash(_("Choose a template for the agreement."), "error")
-        return redirect(url_for("placements.placement", placement_id=placement.id), code=303)
-    try:
-        agreement = service.create_agreement(s, placement, template, actor_key())
-        s.commit()
-    except service.AgreementError as exc:
-        s.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for("placements.placement", placement_id=placement.id), code=303)
+    for attempt in (1, 2):
+        # A double click (or two coaches at once) makes one agreement: the database keeps one
+        # live agreement per placement, and one version 1 of the default template.
+        try:
+            templates = template_service.latest_templates(s) or [
+                template_service.default_template(s)
+            ]
+            wanted = request.form.get("template_id", type=int) or templates[0].id
+            template = next((t for t in templates if t.id == wanted), None)
+            if template is None:
+                flash(_("Choose a template for the agreement."), "error")
+                return redirect(url_for("placements.placement", placement_id=placement.id), 303)
+            agreement = service.create_agreement(s, placement, template, actor_key())
+            s.commit()
+            break
+        except IntegrityError:
+            s.rollback()
+            if attempt == 2:
+                raise
+        except service.AgreementError as exc:
+            s.rollback()
+            flash(str(exc.message), "error")
+            return redirect(url_for("placements.placement", placement_id=placement.id), 303)
     flash(_("The agreement is ready as a draft. Check it, then send it for signing."), "ok")
     return back_to_agreement(agreement)
 
@@ -113,7 +124,7 @@ def ask_school_contact(agreement_id: int) -> Any:
 
 def _with_reason(agreement_id: int, action: Any, done: Any) -> Any:
     agreement, placement = college_party(agreement_id)
-    viewer = viewer_of(placement)
+    viewer = viewer_of(placement, agreement)
     assert viewer is not None
     form = ReasonForm()
     if not form.validate_on_submit():

@@ -8,8 +8,17 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from lti_app.agreements.defaults import DEFAULT_ORDER, ORDERS, SECTION_TITLES, parse_order
 from lti_app.agreements.text import FIELD_LABELS, FIELD_LIMIT, order_text
@@ -28,6 +37,7 @@ class CreateForm(FlaskForm):
 
 
 class FieldsForm(FlaskForm):
+    revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
     schedule = TextAreaField(FIELD_LABELS["schedule"], validators=[Length(max=FIELD_LIMIT)])
     learning_goals = TextAreaField(
         FIELD_LABELS["learning_goals"], validators=[Length(max=FIELD_LIMIT)]

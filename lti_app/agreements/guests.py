@@ -1,9 +1,9 @@
 """The school's contact person (aanspreekpunt) as a guest who signs for the school.
 
 Most schools sign through the mentor; some want their contact person or director to sign. The
-coach asks for that from the agreement page: the contact person becomes a guest (like a mentor,
-known by e-mail) and gets a personal sign-in link; once in, they see the agreements of their
-school that wait for the school's signature, and nothing of the placements themselves.
+coach asks for that on one agreement's page: the contact person becomes a guest (like a mentor,
+known by e-mail) and gets a personal sign-in link; once in, they see that agreement (and any
+other they were asked to sign), and nothing of the placements themselves.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def ask_contact_to_sign(
     guest = mentor_for(
         session, MentorDetails(email=address, name=school.contact_name), overwrite=False
     )
+    agreement.school_contact_id = guest.id
     mail_with_sign_in_link(
         session,
         guest,

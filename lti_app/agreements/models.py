@@ -82,8 +82,21 @@ class AgreementTemplate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+LIVE_STATES_SQL = "state IN ('draft', 'awaiting_signatures', 'active')"
+
+
 class Agreement(Base):
     __tablename__ = "agreement"
+    __table_args__ = (
+        # One live agreement per placement: a double click on "make the agreement" makes one.
+        Index(
+            "uq_agreement_live_placement",
+            "placement_id",
+            unique=True,
+            sqlite_where=text(LIVE_STATES_SQL),
+            postgresql_where=text(LIVE_STATES_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id"), index=True)
@@ -95,6 +108,8 @@ class Agreement(Base):
     signing_order: Mapped[list[list[str]]] = mapped_column(JSON)
     # What the student and the coach fill in for this placement (schedule, goals, arrangements).
     fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The school's contact person (a guest) whom the coach asked to sign for the school.
+    school_contact_id: Mapped[int | None] = mapped_column(ForeignKey("mentor.id"))
     end_reason: Mapped[str] = mapped_column(Text, default="")
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from lti_app.agreements.models import (
@@ -20,7 +20,7 @@ from lti_app.agreements.models import (
     DocumentState,
     Party,
 )
-from lti_app.placements.models import Mentor, Placement, PlacementMentor, School
+from lti_app.placements.models import Mentor, Placement, PlacementMentor
 from lti_app.roster.models import Membership, Person, Role
 
 
@@ -35,16 +35,14 @@ class Signer:
     party: Party
 
 
-def is_school_contact(mentor: Mentor, placement: Placement) -> bool:
-    contact = (placement.school.contact_email or "").strip().lower()
-    return bool(contact) and contact == mentor.email.lower()
-
-
-def school_signer(mentor: Mentor, placement: Placement) -> Signer | None:
-    """The school's signer when this guest is a mentor of the placement or its contact person."""
+def school_signer(
+    mentor: Mentor, placement: Placement, agreement: Agreement | None = None
+) -> Signer | None:
+    """The school's signer when this guest is a mentor of the placement, or the contact person
+    the coach asked to sign this agreement for the school."""
     if any(link.mentor_id == mentor.id for link in placement.mentor_links):
         role = "mentor"
-    elif is_school_contact(mentor, placement):
+    elif agreement is not None and agreement.school_contact_id == mentor.id:
         role = "contact"
     else:
         return None
@@ -88,17 +86,16 @@ def due_parties(document: AgreementDocument, steps: list[list[str]]) -> set[Part
 # -- who is reminded --------------------------------------------------------------------------
 
 
-def reminder_keys(session: Session, placement: Placement, party: Party) -> list[str]:
+def reminder_keys(
+    session: Session, placement: Placement, agreement: Agreement, party: Party
+) -> list[str]:
     """Whom to remind of a signature due from ``party`` (person:<id> / mentor:<id>)."""
     if party == Party.STUDENT:
         return [f"person:{placement.student_id}"]
     if party == Party.SCHOOL:
         keys = [f"mentor:{link.mentor_id}" for link in placement.mentor_links]
-        contact = (placement.school.contact_email or "").strip().lower()
-        if contact:
-            guest = session.scalar(select(Mentor.id).where(Mentor.email == contact))
-            if guest is not None and f"mentor:{guest}" not in keys:
-                keys.append(f"mentor:{guest}")
+        if agreement.school_contact_id and f"mentor:{agreement.school_contact_id}" not in keys:
+            keys.append(f"mentor:{agreement.school_contact_id}")
         return keys
     if placement.coach_id is not None:
         return [f"person:{placement.coach_id}"]
@@ -147,20 +144,17 @@ def waiting_for(session: Session, key: str) -> list[AgreementDocument]:
     """Documents whose signature is due now from the person or guest ``key``, for reminders.
 
     A person is reminded as the placement's student or its coach (any coach of the course when
-    the placement has none); a guest as a mentor of the placement or the school's contact.
+    the placement has none); a guest as a mentor of the placement, or as the school's contact
+    person whom the coach asked to sign that agreement.
     """
     kind, _, raw = key.partition(":")
     if not raw.isdigit():
         return []
     ident = int(raw)
     if kind == "mentor":
-        mentor = session.get(Mentor, ident)
-        if mentor is None:
-            return []
         mentored = select(PlacementMentor.placement_id).where(PlacementMentor.mentor_id == ident)
-        contact_of = select(School.id).where(func.lower(School.contact_email) == mentor.email)
         documents = _signing_documents(
-            session, or_(Placement.id.in_(mentored), Placement.school_id.in_(contact_of))
+            session, or_(Placement.id.in_(mentored), Agreement.school_contact_id == ident)
         )
         return [d for d in documents if Party.SCHOOL in due_parties(d, d.agreement.signing_order)]
     if kind != "person":

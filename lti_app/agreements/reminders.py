@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_app.agreements.models import AgreementDocument, DocumentKind, Signature
 from lti_app.agreements.parties import waiting_for
 from lti_app.db import utcnow
+from lti_app.jobs.models import Job, JobState
 from lti_app.jobs.service import ProgressCallback, enqueue, job_handler
 from lti_app.notifications.service import InvalidAddress, send_mail
 from lti_app.placements.models import Mentor
@@ -70,6 +72,20 @@ def _item(document: AgreementDocument) -> dict[str, Any]:
     }
 
 
+def _sent_recently(session: Session, key: str, slot: datetime) -> bool:
+    """Whether a digest went to ``key`` in the 20 hours before this one's own moment."""
+    since = slot - timedelta(hours=20)
+    finished = session.scalars(
+        select(Job.result).where(
+            Job.kind == DIGEST_JOB,
+            Job.dedupe_key.like(f"agreement-digest:{key}:%"),
+            Job.state == JobState.DONE,
+            Job.finished_at >= since,
+        )
+    )
+    return any((result or {}).get("outcome") == "sent" for result in finished)
+
+
 @job_handler(DIGEST_JOB)
 def send_digest(
     session: Session, payload: dict[str, Any], progress: ProgressCallback
@@ -82,6 +98,10 @@ def send_digest(
     waiting = waiting_for(session, key)
     if not waiting:
         return {"outcome": "nothing waiting"}
+    slot = datetime.fromisoformat(str(payload.get("slot") or utcnow().isoformat()))
+    if _sent_recently(session, key, slot):
+        # A digest that ran late (the worker was down past the digest hour) meets today's.
+        return {"outcome": "sent in the last day already", "waiting": len(waiting)}
     items = [_item(d) for d in waiting]
     subject = _l("Waiting for your signature in Driehoek")
     context = {"name": recipient.display_name, "items": items, "count": len(items)}
@@ -108,18 +128,23 @@ def send_digest(
         return {"outcome": "no valid address", "waiting": len(items)}
     # Tomorrow's, in case it still waits then: the day after this digest's own moment, even
     # when this one ran early or late.
-    slot = datetime.fromisoformat(str(payload.get("slot") or utcnow().isoformat()))
     schedule_digest(session, key, after=max(utcnow(), slot))
     return {"outcome": "sent", "waiting": len(items)}
 
 
 def tell_voided(
-    session: Session, document: AgreementDocument, voided: list[Signature], actor_name: str
+    session: Session,
+    document: AgreementDocument,
+    voided: list[Signature],
+    actor: str,
+    actor_name: str,
 ) -> None:
     """Mail each signer whose signature a change voided (now, not in a digest: it undoes
-    something they did)."""
+    something they did), except whoever made the change: they know."""
     item = _item(document)
     for signature in voided:
+        if signature.signer == actor:
+            continue
         recipient = _recipient(session, signature.signer)
         address = signature.signer_email or (recipient.email if recipient else "")
         if not address:

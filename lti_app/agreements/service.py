@@ -44,8 +44,8 @@ class AgreementError(Exception):
         self.message = message
 
 
-class NotAParty(AgreementError):
-    """Someone tried to sign for a party they are not (the view answers 403)."""
+class ChangedMeanwhile(AgreementError):
+    """The form was filled in on an older revision: saving it would undo someone's change."""
 
 
 def record_change(
@@ -214,16 +214,22 @@ def create_agreement(
 
 
 def _lock(session: Session, document: AgreementDocument) -> None:
-    """Take the document's row before reading its signatures: a write first serialises
-    concurrent signers and editors (a row lock on PostgreSQL, the write lock on SQLite)."""
+    """Take the agreement's row lock before reading: every signature, edit and step of one
+    agreement (its addenda included) first writes its main document's row, so concurrent ones
+    are applied one after the other and each sees what the other did (a row lock on
+    PostgreSQL, the write lock on SQLite)."""
     session.execute(
         update(AgreementDocument)
-        .where(AgreementDocument.id == document.id)
+        .where(
+            AgreementDocument.agreement_id == document.agreement_id,
+            AgreementDocument.number == 0,
+        )
         .values(lock_version=AgreementDocument.lock_version + 1),
         execution_options={"synchronize_session": False},
     )
     session.refresh(document)
     session.refresh(document.agreement)
+    session.expire(document.agreement, ["documents"])
     session.expire(document, ["signatures"])
 
 
@@ -241,7 +247,7 @@ def _set_text(
     voided = [s for s in document.signatures if s.voided_at is None]
     for signature in voided:
         signature.voided_at = now
-        signature.void_reason = f"changed by {actor_name}"
+        signature.void_reason = actor_name  # who changed the text
     session.flush()
     if voided:
         record_change(
@@ -252,7 +258,7 @@ def _set_text(
             document=document.number,
             parties=[s.party.value for s in voided],
         )
-        reminders.tell_voided(session, document, voided, actor_name)
+        reminders.tell_voided(session, document, voided, actor, actor_name)
         _remind_due(session, document)
     return voided
 
@@ -267,10 +273,13 @@ def update_fields(
     values: Mapping[str, str],
     actor: str,
     actor_name: str,
+    *,
+    seen_revision: int | None = None,
 ) -> list[Signature]:
     """The student or coach changes what is filled in for this placement. Returns the signatures
     this voided.
 
+    :raise ChangedMeanwhile: the text is no longer the revision the form was opened on.
     :raise AgreementError: the agreement is no longer a draft.
     """
     if agreement.state not in OPEN_STATES:
@@ -279,6 +288,13 @@ def update_fields(
     _lock(session, document)
     if agreement.state not in OPEN_STATES:
         raise AgreementError(_l("This agreement is signed; a change now needs an addendum."))
+    if seen_revision is not None and seen_revision != document.revision:
+        raise ChangedMeanwhile(
+            _l(
+                "Someone else changed the agreement while you were filling it in. Check the "
+                "current text, then save what you typed again."
+            )
+        )
     fields = clean_fields(values)
     changed = sorted(k for k in fields if fields[k] != (agreement.fields or {}).get(k, ""))
     agreement.fields = fields
@@ -303,12 +319,20 @@ def refresh_for_school(session: Session, school_id: int, actor: str, actor_name:
 
 
 def _refresh(session: Session, which: Any, actor: str, actor_name: str) -> None:
+    """Unsigned texts follow the placement's and school's details: an agreement not yet active,
+    and an addendum out for signing (both name the parties)."""
     for agreement in session.scalars(
-        select(Agreement).where(which, Agreement.state.in_(OPEN_STATES))
+        select(Agreement).where(which, Agreement.state.in_(LIVE_STATES))
     ):
-        document = main_document(agreement)
-        _lock(session, document)
-        _set_text(session, document, _agreement_text(session, agreement), actor, actor_name)
+        _lock(session, main_document(agreement))
+        for document in agreement.documents:
+            if document.kind == DocumentKind.AGREEMENT and agreement.state in OPEN_STATES:
+                text = _agreement_text(session, agreement)
+            elif document.kind == DocumentKind.ADDENDUM and document.state == DocumentState.SIGNING:
+                text = _addendum_text(session, document)
+            else:
+                continue
+            _set_text(session, document, text, actor, actor_name)
 
 
 def send_for_signing(session: Session, agreement: Agreement, actor: str) -> None:
@@ -328,7 +352,7 @@ def _remind_due(session: Session, document: AgreementDocument) -> None:
     agreement = document.agreement
     placement = _placement(session, agreement)
     for party in due_parties(document, agreement.signing_order):
-        for key in reminder_keys(session, placement, party):
+        for key in reminder_keys(session, placement, agreement, party):
             reminders.schedule_digest(session, key)
 
 
@@ -342,6 +366,7 @@ def add_addendum(
 
     :raise AgreementError: not active, or another addendum is still being signed.
     """
+    _lock(session, main_document(agreement))
     if agreement.state != AgreementState.ACTIVE:
         raise AgreementError(_l("Only an active agreement gets addenda."))
     if any(d.state == DocumentState.SIGNING for d in agreement.documents):

@@ -46,7 +46,12 @@ def sign(
     """
     _lock(session, document)
     agreement = document.agreement
-    if document.state != DocumentState.SIGNING:
+    wanted = (
+        AgreementState.AWAITING_SIGNATURES
+        if document.kind == DocumentKind.AGREEMENT
+        else AgreementState.ACTIVE
+    )
+    if document.state != DocumentState.SIGNING or agreement.state != wanted:
         raise AgreementError(_l("This text is not open for signing."))
     if signer.party in signed_parties(document):
         raise AlreadySigned(_l("This text was already signed for your party."))

@@ -20,6 +20,14 @@ from lti_app.security import public
 
 bp = Blueprint("verify", __name__)
 
+
+@bp.after_request
+def _private(response: Any) -> Any:
+    from lti_app.agreements.views import private
+
+    return private(response)
+
+
 CHECKS_PER_CLIENT = "30/minute"
 MAX_PDF_BYTES = 5 * 1024 * 1024
 

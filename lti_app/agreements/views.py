@@ -135,6 +135,20 @@ def _labels() -> dict[str, Any]:
     }
 
 
+@bp.after_request
+def _private(response: Any) -> Any:
+    # Agreement pages hold names, addresses and a placement's details: not cached, not indexed,
+    # and their address never leaks to another site as a Referer.
+    return private(response)
+
+
+def private(response: Any) -> Any:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Who looks at an agreement, and as which party (None: may not see it)."""
@@ -155,12 +169,12 @@ class Viewer:
         return self.signer.party in (Party.STUDENT, Party.COLLEGE)
 
 
-def viewer_of(placement: Placement) -> Viewer | None:
+def viewer_of(placement: Placement, agreement: Agreement | None = None) -> Viewer | None:
     user = current_user._get_current_object()
     if isinstance(user, Mentor):
         if placement.state != PlacementState.APPROVED:
             return None
-        signer = parties.school_signer(user, placement)
+        signer = parties.school_signer(user, placement, agreement)
         return Viewer(signer, guest=True) if signer else None
     if not isinstance(user, Person) or session.get("course_id") != placement.course_id:
         return None
@@ -173,7 +187,7 @@ def _agreement_for(agreement_id: int) -> tuple[Agreement, Placement, Viewer]:
     """:raise 404: no such agreement, or the signed-in person is no party to it."""
     agreement = service.get_agreement(db.session(), agreement_id)
     placement = get_placement(db.session(), agreement.placement_id) if agreement else None
-    viewer = viewer_of(placement) if placement else None
+    viewer = viewer_of(placement, agreement) if placement and agreement else None
     if agreement is None or placement is None or viewer is None:
         abort(404)
     return agreement, placement, viewer
@@ -270,14 +284,30 @@ def edit_fields(agreement_id: int) -> Any:
     if agreement.state not in service.OPEN_STATES:
         flash(_("This agreement is signed; a change now needs an addendum."), "error")
         return back_to_agreement(agreement)
-    form = FieldsForm() if request.method == "POST" else FieldsForm(data=agreement.fields or {})
+    document = service.main_document(agreement)
+    form = (
+        FieldsForm()
+        if request.method == "POST"
+        else FieldsForm(data={**(agreement.fields or {}), "revision": document.revision})
+    )
     if form.validate_on_submit():
         s = db.session()
         try:
             voided = service.update_fields(
-                s, agreement, form.values(), actor_key(), current_user.display_name
+                s,
+                agreement,
+                form.values(),
+                actor_key(),
+                current_user.display_name,
+                seen_revision=form.revision.data,
             )
             s.commit()
+        except service.ChangedMeanwhile as exc:
+            # What they typed stays in the form; the page shows the current text beside it.
+            s.rollback()
+            form.form_errors.append(str(exc.message))
+            form.revision.data = service.main_document(agreement).revision
+            return _fields_page(form, agreement, placement, 409)
         except service.AgreementError as exc:
             s.rollback()
             flash(str(exc.message), "error")
@@ -285,15 +315,19 @@ def edit_fields(agreement_id: int) -> Any:
         flash(_("Saved."), "ok")
         say_voided(voided)
         return back_to_agreement(agreement)
-    status = 422 if request.method == "POST" else 200
-    signed = [s for s in service.main_document(agreement).signatures if s.voided_at is None]
+    return _fields_page(form, agreement, placement, 422 if request.method == "POST" else 200)
+
+
+def _fields_page(form: FieldsForm, agreement: Agreement, placement: Placement, status: int) -> Any:
+    document = service.main_document(agreement)
     return (
         render_template(
             "agreements/fields.html",
             form=form,
             agreement=agreement,
+            document=document,
             placement=placement,
-            signed=signed,
+            signed=[s for s in document.signatures if s.voided_at is None],
             guest_layout=False,
         ),
         status,
@@ -313,7 +347,7 @@ def sign(document_id: int) -> Any:
     if document is None:
         abort(404)
     placement = get_placement(s, document.agreement.placement_id)
-    viewer = viewer_of(placement) if placement else None
+    viewer = viewer_of(placement, document.agreement) if placement else None
     if viewer is None or placement is None:
         current_app.logger.info("agreement %s: %s is no party", document.agreement_id, actor_key())
         abort(403)

@@ -38,6 +38,7 @@ def upgrade() -> None:
     sa.Column('state', sa.Enum('draft', 'awaiting_signatures', 'active', 'completed', 'ended_early', 'cancelled', name='agreementstate', native_enum=False, length=30), nullable=False),
     sa.Column('signing_order', sa.JSON(), nullable=False),
     sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('school_contact_id', sa.Integer(), nullable=True),
     sa.Column('end_reason', sa.Text(), nullable=False),
     sa.Column('activated_at', lti_app.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ended_at', lti_app.db.UTCDateTime(timezone=True), nullable=True),
@@ -45,11 +46,13 @@ def upgrade() -> None:
     sa.Column('created_at', lti_app.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', lti_app.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['placement_id'], ['placement.id'], name=op.f('fk_agreement_placement_id_placement')),
+    sa.ForeignKeyConstraint(['school_contact_id'], ['mentor.id'], name=op.f('fk_agreement_school_contact_id_mentor')),
     sa.ForeignKeyConstraint(['template_id'], ['agreement_template.id'], name=op.f('fk_agreement_template_id_agreement_template')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement'))
     )
     with op.batch_alter_table('agreement', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agreement_placement_id'), ['placement_id'], unique=False)
+        batch_op.create_index('uq_agreement_live_placement', ['placement_id'], unique=True, sqlite_where=sa.text("state IN ('draft', 'awaiting_signatures', 'active')"), postgresql_where=sa.text("state IN ('draft', 'awaiting_signatures', 'active')"))
 
     op.create_table('agreement_document',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -113,6 +116,7 @@ def downgrade() -> None:
 
     op.drop_table('agreement_document')
     with op.batch_alter_table('agreement', schema=None) as batch_op:
+        batch_op.drop_index('uq_agreement_live_placement', sqlite_where=sa.text("state IN ('draft', 'awaiting_signatures', 'active')"), postgresql_where=sa.text("state IN ('draft', 'awaiting_signatures', 'active')"))
         batch_op.drop_index(batch_op.f('ix_agreement_placement_id'))
 
     op.drop_table('agreement')
