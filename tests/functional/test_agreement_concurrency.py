@@ -119,3 +119,56 @@ def test_one_party_signing_from_two_tabs_at_once_counts_once(
     assert signatures(app) == [("student", "Lotte Janssens", True)]
     page = text(parties.student.get(f"/agreements/{agreement}"))
     assert "You signed this text" in page
+
+
+@pytest.mark.postgres_only
+def test_a_double_click_on_make_the_agreement_makes_one(
+    postgres: str, app: Flask, lms: TestLMS
+) -> None:
+    from sqlalchemy import select
+
+    from lti_app.agreements.models import Agreement
+
+    parties = three_parties(app, lms)
+    page = text(parties.coach.get(f"/placements/{parties.placement}"))
+    data = {"csrf_token": csrf(page)}
+    path = f"/placements/{parties.placement}/agreement"
+    statuses = _at_once([(parties.coach, path, data), (parties.coach, path, data)])
+    assert statuses == [303, 303]  # one made it, the other is told it exists
+    with app.app_context():
+        made = db.session().scalars(select(Agreement)).all()
+    assert len(made) == 1
+
+
+@pytest.mark.postgres_only
+def test_two_addenda_at_once_make_one_and_an_edit_racing_a_signature_voids_it_or_waits(
+    postgres: str, app: Flask, lms: TestLMS
+) -> None:
+    parties = three_parties(app, lms)
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    from tests.signing import sign
+
+    for client in (parties.student, parties.mentor, parties.coach):
+        assert sign(client, agreement).status_code == 303
+    page = text(parties.coach.get(f"/agreements/{agreement}/addenda/new"))
+    data = {"csrf_token": csrf(page), "title": "Verlenging", "body": "Tot 14 mei."}
+    path = f"/agreements/{agreement}/addenda/new"
+    statuses = _at_once([(parties.coach, path, data), (parties.coach, path, data)])
+    assert sorted(statuses) == [303, 422]  # the second is told one is still being signed
+    assert [d.number for d in documents(app, agreement)] == [0, 1]
+
+    # The student signs the addendum while the coach changes it: whichever comes second sees
+    # the first. Either the signature is voided by the edit, or it is refused as stale.
+    sign_path, sign_data = _ready(parties.student, agreement)
+    addendum = documents(app, agreement)[1]
+    edit_page = text(parties.coach.get(f"/agreements/documents/{addendum.id}/edit"))
+    edit = (
+        parties.coach,
+        f"/agreements/documents/{addendum.id}/edit",
+        {"csrf_token": csrf(edit_page), "title": "Verlenging", "body": "Tot 21 mei."},
+    )
+    assert _at_once([(parties.student, sign_path, sign_data), edit]) == [303, 303]
+    addendum = documents(app, agreement)[1]
+    assert "Tot 21 mei." in addendum.text
+    assert [s for s in addendum.signatures if s.voided_at is None] == []

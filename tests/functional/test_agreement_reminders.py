@@ -112,3 +112,18 @@ def test_no_digest_once_everything_is_signed(app: Flask, parties: Parties) -> No
     [mail] = [m for m in mails_to(app, "lotte@student.example") if "signature" in m.subject]
     assert "Open Driehoek from your course" in mail.body_text
     assert "/m/" not in mail.body_text
+
+
+def test_the_digest_writes_names_as_they_are(app: Flask, lms: TestLMS) -> None:
+    parties = three_parties(app, lms, school="Sint-Jozef & Sint-Rita")
+    with app.app_context():
+        placement = db.session().get(Placement, parties.placement)
+        assert placement is not None
+        placement.student.name = "Lotte D'Hondt"
+        db.session().commit()
+    _school_first_agreements(app, parties, [parties.placement])
+    slot = next_digest_at(utcnow(), 8)
+    run_jobs(app, clock=lambda: slot + timedelta(minutes=1))
+    [digest] = [m for m in mails_to(app, ELS) if "signature" in m.subject]
+    assert "Lotte D'Hondt" in digest.body_text and "Sint-Jozef & Sint-Rita" in digest.body_text
+    assert "D&#39;Hondt" in (digest.body_html or "") or "D&#x27;Hondt" in (digest.body_html or "")

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -18,7 +20,15 @@ from sqlalchemy import func, select
 from lti_app import db
 from lti_app.agreements.models import AgreementDocument, Signature
 from lti_app.placements.models import ChangeRecord
-from tests.guests import add_mentor, csrf, english_client, launch_client, sign_in_mentor, text
+from tests.guests import (
+    add_mentor,
+    add_placement,
+    csrf,
+    english_client,
+    launch_client,
+    sign_in_mentor,
+    text,
+)
 from tests.lms import TestLMS
 from tests.signing import (
     BRAM,
@@ -517,8 +527,6 @@ def test_outsiders_reach_no_agreement_url_and_change_nothing(
 
 
 def test_the_coach_finds_who_has_not_signed_in_the_pipeline(app: Flask, parties: Parties) -> None:
-    from tests.guests import add_placement
-
     add_placement(app, mentors=[], course_id=parties.course, student_name="Noor Willems")
     agreement = make_agreement(parties)
     send_for_signing(parties, agreement)
@@ -531,3 +539,190 @@ def test_the_coach_finds_who_has_not_signed_in_the_pipeline(app: Flask, parties:
     without = text(parties.coach.get("/coach?agreement=none"))
     assert "Noor Willems" in without and "Lotte Janssens" not in without
     assert "Noor Willems" in text(parties.coach.get("/coach?agreement=bogus"))  # ignored
+
+
+def test_a_school_contact_signs_only_what_they_were_asked_to(app: Flask, parties: Parties) -> None:
+    from lti_app.placements.models import Placement
+
+    with app.app_context():
+        placement = db.session().get(Placement, parties.placement)
+        assert placement is not None
+        school, contact = placement.school.name, str(placement.school.contact_email)
+    other = add_placement(
+        app, mentors=[], course_id=parties.course, student_name="Noor Willems", school=school
+    )
+    with app.app_context():
+        s = db.session()
+        s.get(Placement, other).school_id = placement.school_id  # type: ignore[union-attr]
+        s.commit()
+    first = make_agreement(parties)
+    send_for_signing(parties, first)
+    parties.placement = other
+    second = make_agreement(parties)
+    send_for_signing(parties, second)
+    post(parties.coach, f"/agreements/{first}", f"/agreements/{first}/ask-school-contact")
+    director = english_client(app)
+    sign_in_mentor(app, director, contact)
+    assert director.get(f"/agreements/{first}").status_code == 200
+    refused = director.get(f"/agreements/{second}")  # same school, never asked: not theirs
+    assert refused.status_code == 404 and "Noor" not in text(refused)
+    assert "Noor Willems" not in text(director.get("/mentor"))
+
+
+def test_a_coach_of_another_course_reaches_nothing(
+    app: Flask, lms: TestLMS, parties: Parties
+) -> None:
+    from tests.launching import FlaskBrowser, launch
+    from tests.lms import INSTRUCTOR, Person
+
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    [document] = documents(app, agreement)
+    other = english_client(app)
+    page = launch(
+        FlaskBrowser(other),
+        lms,
+        Person("coach-9", "Kris Goossens", [INSTRUCTOR], "kris@hogeschool.example", "en"),
+        context={"context_id": "course-9", "context_title": "Stage BaSO", "context_label": "BA"},
+    )
+    assert page.status == 200
+    before = _counts(app)
+    token = csrf(text(other.get("/coach")))
+    assert other.get(f"/agreements/{agreement}").status_code == 404
+    assert other.get(f"/agreements/documents/{document.id}.pdf").status_code == 404
+    for path in (
+        f"/agreements/{agreement}/send",
+        f"/agreements/{agreement}/complete",
+        f"/placements/{parties.placement}/agreement",
+        f"/agreements/documents/{document.id}/sign",
+    ):
+        response = other.post(
+            path, data={"csrf_token": token, "sha256": document.text_sha256, "agree": "y"}
+        )
+        assert response.status_code in (403, 404), path
+    assert _counts(app) == before
+
+
+def _signed_by_all(parties: Parties) -> int:
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    for client in (parties.student, parties.mentor, parties.coach):
+        assert sign(client, agreement).status_code == 303
+    return agreement
+
+
+def _addendum(parties: Parties, agreement: int, title: str) -> Any:
+    return post(
+        parties.coach,
+        f"/agreements/{agreement}/addenda/new",
+        f"/agreements/{agreement}/addenda/new",
+        {"title": title, "body": "De stage loopt tot 14 mei."},
+    )
+
+
+def test_changing_an_addendum_voids_its_signatures_and_a_second_one_is_number_two(
+    app: Flask, parties: Parties
+) -> None:
+    agreement = _signed_by_all(parties)
+    assert _addendum(parties, agreement, "Verlenging").status_code == 303
+    refused = _addendum(parties, agreement, "Nog een")  # one addendum at a time
+    assert "still being signed" in text(refused)
+    assert sign(parties.student, agreement).status_code == 303
+    _main, addendum = documents(app, agreement)
+    edit = f"/agreements/documents/{addendum.id}/edit"
+    changed = post(
+        parties.coach, edit, edit, {"title": "Verlenging met drie weken", "body": "Tot 21 mei."}
+    )
+    assert changed.status_code == 303
+    _main, addendum = documents(app, agreement)
+    assert [s.voided_at is None for s in addendum.signatures] == [False]
+    assert any("addendum 1" in m.body_text for m in mails_to(app, "lotte@student.example"))
+    for client in (parties.student, parties.mentor, parties.coach):
+        assert sign(client, agreement).status_code == 303
+    assert _addendum(parties, agreement, "Andere mentor").status_code == 303
+    numbers = [d.number for d in documents(app, agreement)]
+    assert numbers == [0, 1, 2]
+
+
+def test_an_ended_agreement_takes_no_more_signatures_and_completing_keeps_the_texts(
+    app: Flask, parties: Parties
+) -> None:
+    agreement = _signed_by_all(parties)
+    _addendum(parties, agreement, "Verlenging")
+    html = page_of(parties.student, agreement)
+    [(addendum_id, digest)] = sign_forms(html)
+    post(
+        parties.coach,
+        f"/agreements/{agreement}",
+        f"/agreements/{agreement}/end",
+        {"reason": "Stopgezet"},
+    )
+    late = parties.student.post(
+        f"/agreements/documents/{addendum_id}/sign",
+        data={"csrf_token": csrf(html), "sha256": digest, "agree": "y"},
+        follow_redirects=True,
+    )
+    assert "not open for signing" in text(late)
+    assert documents(app, agreement)[1].state.value == "withdrawn"
+
+    parties.placement = add_placement_for(app, parties)
+    second = _signed_by_all(parties)
+    done = post(parties.coach, f"/agreements/{second}", f"/agreements/{second}/complete")
+    assert done.status_code == 303
+    assert agreement_state(app, second) == "completed"
+    [signed] = documents(app, second)
+    assert parties.student.get(f"/agreements/documents/{signed.id}.pdf").data == signed.pdf
+
+
+def add_placement_for(app: Flask, parties: Parties) -> int:
+    """Another placement of Lotte with Els as mentor (a second period)."""
+    from lti_app.placements.models import Placement
+
+    with app.app_context():
+        first = db.session().get(Placement, parties.placement)
+        assert first is not None
+        mentor, student = first.mentor_links[0].mentor_id, first.student_id
+    return add_placement(app, mentors=[mentor], course_id=parties.course, student_id=student)
+
+
+def test_a_stale_fill_in_form_does_not_undo_a_newer_change(app: Flask, parties: Parties) -> None:
+    agreement = make_agreement(parties)
+    path = f"/agreements/{agreement}/fields"
+    stale = text(parties.coach.get(path))  # the coach opens the form …
+    post(parties.student, path, path, {"schedule": "Maandag"})  # … the student saves first
+    revision = re.search(r'name="revision" type="hidden" value="(\d+)"', stale)
+    assert revision, stale[:2000]
+    response = parties.coach.post(
+        path,
+        data={"csrf_token": csrf(stale), "revision": revision.group(1), "schedule": "Vrijdag"},
+    )
+    assert response.status_code == 409
+    assert "Someone else changed the agreement" in text(response)
+    assert "Vrijdag" in text(response)  # what the coach typed is still in the form
+    [document] = documents(app, agreement)
+    assert "Maandag" in document.text and "Vrijdag" not in document.text
+
+
+def test_whoever_changes_their_own_signed_text_is_not_mailed_about_it(
+    app: Flask, parties: Parties
+) -> None:
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    sign(parties.student, agreement)
+    path = f"/agreements/{agreement}/fields"
+    post(parties.student, path, path, {"schedule": "Dinsdag"})
+    assert signatures(app) == [("student", "Lotte Janssens", False)]
+    assert not [m for m in mails_to(app, "lotte@student.example") if "voided" in m.subject]
+
+
+def test_agreement_and_verification_pages_are_not_cached_or_indexed(
+    app: Flask, parties: Parties
+) -> None:
+    agreement = make_agreement(parties)
+    for response in (
+        parties.student.get(f"/agreements/{agreement}"),
+        english_client(app).get("/verify"),
+    ):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["X-Robots-Tag"] == "noindex"
