@@ -27,6 +27,7 @@ from lti_app.placements.models import Mentor
 from lti_app.roster.models import Person
 
 DIGEST_JOB = "agreements.digest"
+DIGEST_LINK_DAYS = 2  # a digest's sign-in link: the next digest brings a fresh one
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
@@ -109,8 +110,14 @@ def send_digest(
         if isinstance(recipient, Mentor):
             from lti_app.placements.invitations import mail_with_sign_in_link
 
+            # Tomorrow's digest brings a new link: this one need not outlive it by much.
             mail_with_sign_in_link(
-                session, recipient, subject, "mail/agreement_digest.html", context
+                session,
+                recipient,
+                subject,
+                "mail/agreement_digest.html",
+                context,
+                valid_days=DIGEST_LINK_DAYS,
             )
         elif recipient.email:
             courses = sorted({i["course"] for i in items if i["course"]})

@@ -140,14 +140,18 @@ def _issue(
     placement: Placement | None,
     created_by: Person | None,
     now: datetime,
+    valid_days: int | None = None,
 ) -> tuple[MentorInvitation, str]:
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    days = (
+        valid_days if valid_days is not None else int(current_app.config["INVITATION_VALID_DAYS"])
+    )
     invitation = MentorInvitation(
         mentor_id=mentor.id,
         placement_id=placement.id if placement else None,
         token_hash=hash_token(token),
         state=InvitationState.SENT,
-        expires_at=now + timedelta(days=int(current_app.config["INVITATION_VALID_DAYS"])),
+        expires_at=now + timedelta(days=days),
         created_by_id=created_by.id if created_by else None,
         created_at=now,
     )
@@ -313,10 +317,14 @@ def mail_with_sign_in_link(
     placement: Placement | None = None,
     created_by: Person | None = None,
     now: datetime | None = None,
+    valid_days: int | None = None,
 ) -> IssuedLink:
     """Mail ``template`` to a mentor (or another school guest) with a fresh personal sign-in
-    link in it: the template gets ``url`` and the link's other details besides ``context``."""
-    invitation, url = _issue(session, mentor, placement, created_by, now or utcnow())
+    link in it: the template gets ``url`` and the link's other details besides ``context``.
+    ``valid_days`` shortens the link's life (default ``INVITATION_VALID_DAYS``)."""
+    invitation, url = _issue(
+        session, mentor, placement, created_by, now or utcnow(), valid_days=valid_days
+    )
     mail = send_mail(
         session,
         mentor.email,

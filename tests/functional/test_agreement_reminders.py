@@ -80,6 +80,17 @@ def test_a_mentor_with_three_agreements_waiting_gets_one_mail_a_day(
     for student in ("Lotte Janssens", "Noor Willems", "Wout Maes"):
         assert student in digest.body_text
     assert "/m/" in (digest.body_html or "") or "[…]" in digest.body_text  # a sign-in link
+    with app.app_context():
+        from sqlalchemy import select
+
+        from lti_app.placements.models import MentorInvitation
+
+        link = (
+            db.session()
+            .scalars(select(MentorInvitation).order_by(MentorInvitation.id.desc()))
+            .first()
+        )
+        assert link is not None and link.expires_at - link.created_at == timedelta(days=2)
     # The students sign after the school: they get nothing yet.
     assert not [m for m in mails_to(app, "lotte@student.example") if "signature" in m.subject]
 
