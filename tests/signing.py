@@ -112,6 +112,17 @@ def shown_text(html: str, number: int = 0) -> str:
     return unescape(match.group(1))
 
 
+def post_signature(
+    client: FlaskClient, token: str, document_id: int, digest: str, **kwargs: Any
+) -> Any:
+    """Post a signature as the sign button does, with a CSRF ``token`` of the client's own."""
+    return client.post(
+        f"/agreements/documents/{document_id}/sign",
+        data={"csrf_token": token, "sha256": digest, "agree": "y"},
+        **kwargs,
+    )
+
+
 def sign(client: FlaskClient, agreement_id: int, *, agree: bool = True) -> Any:
     """Read the agreement page and press the first sign button on it, as the signer does."""
     html = page_of(client, agreement_id)

@@ -41,6 +41,7 @@ from tests.signing import (
     make_agreement,
     page_of,
     post,
+    post_signature,
     send_for_signing,
     shown_text,
     sign,
@@ -211,10 +212,8 @@ def test_a_text_that_changed_while_reading_is_not_signed(app: Flask, parties: Pa
         f"/agreements/{agreement}/fields",
         {"schedule": "Dinsdag"},
     )
-    response = parties.student.post(
-        f"/agreements/documents/{document_id}/sign",
-        data={"csrf_token": csrf(html), "sha256": stale, "agree": "y"},
-        follow_redirects=True,
+    response = post_signature(
+        parties.student, csrf(html), document_id, stale, follow_redirects=True
     )
     assert "The text changed while you were reading it" in text(response)
     assert signatures(app) == []
@@ -229,20 +228,15 @@ def test_signing_needs_the_box_ticked_and_keeps_to_the_order(app: Flask, parties
     # The coach's turn comes last: posting early signs nothing.
     [document] = documents(app, agreement)
     html = page_of(parties.coach, agreement)
-    early = parties.coach.post(
-        f"/agreements/documents/{document.id}/sign",
-        data={"csrf_token": csrf(html), "sha256": document.text_sha256, "agree": "y"},
-        follow_redirects=True,
+    early = post_signature(
+        parties.coach, csrf(html), document.id, document.text_sha256, follow_redirects=True
     )
     assert "It is not your turn to sign yet" in text(early)
     assert signatures(app) == []
     # A second click of the student counts once.
     student_page = page_of(parties.student, agreement)
     assert sign(parties.student, agreement).status_code == 303
-    again = parties.student.post(  # from the page as it was before the first click
-        f"/agreements/documents/{document.id}/sign",
-        data={"csrf_token": csrf(student_page), "sha256": document.text_sha256, "agree": "y"},
-    )
+    again = post_signature(parties.student, csrf(student_page), document.id, document.text_sha256)
     assert again.status_code == 303
     assert signatures(app) == [("student", "Lotte Janssens", True)]
 
@@ -270,10 +264,7 @@ def test_someone_who_is_no_party_gets_403_and_nothing_changes(
     before = _counts(app)
     for outsider, own_page in ((bram, "/student"), (jan, "/mentor")):
         token = csrf(text(outsider.get(own_page, follow_redirects=True)))
-        response = outsider.post(
-            f"/agreements/documents/{document.id}/sign",
-            data={"csrf_token": token, "sha256": document.text_sha256, "agree": "y"},
-        )
+        response = post_signature(outsider, token, document.id, document.text_sha256)
         assert response.status_code == 403
         assert "Lotte" not in text(response)
         # Nor do they see it or its PDF.
@@ -657,11 +648,7 @@ def test_an_ended_agreement_takes_no_more_signatures_and_completing_keeps_the_te
         f"/agreements/{agreement}/end",
         {"reason": "Stopgezet"},
     )
-    late = parties.student.post(
-        f"/agreements/documents/{addendum_id}/sign",
-        data={"csrf_token": csrf(html), "sha256": digest, "agree": "y"},
-        follow_redirects=True,
-    )
+    late = post_signature(parties.student, csrf(html), addendum_id, digest, follow_redirects=True)
     assert "not open for signing" in text(late)
     assert documents(app, agreement)[1].state.value == "withdrawn"
 
