@@ -100,7 +100,7 @@ def _labels() -> dict[str, Any]:
         "track_labels": TRACK_LABELS,
         "state_labels": STATE_LABELS,
         "invitation_labels": INVITATION_LABELS,
-        "action_labels": ACTION_LABELS,
+        "placement_action_label": lambda action: str(ACTION_LABELS.get(action, action)),
         "lio_min_hours": service.LIO_MIN_TEACHING_HOURS,
         "hours": _hours,
     }
