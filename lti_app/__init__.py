@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lti_app import db
+from lti_app import clock, db
 from lti_app.config import load_settings
 from lti_app.extensions import babel, cache, csrf, limiter, login_manager
 
@@ -41,6 +41,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 def configure(app: Flask, overrides: Mapping[str, Any]) -> None:
     settings = load_settings(instance_path=Path(app.instance_path), overrides=overrides)
     app.config.update(settings.values)
+    clock.set_shift(timedelta(seconds=settings.CLOCK_SHIFT_SECONDS))
     secure = settings.https
     app.config.update(
         IS_PRODUCTION=settings.is_production,

@@ -89,6 +89,10 @@ SETTINGS: tuple[Setting, ...] = (
         "hour (Europe/Brussels) the daily reminders of signatures to give go out",
     ),
     Setting("LOG_LEVEL", _str, "INFO", "logging level"),
+    # Tests and demonstrations only: every process of one run starts with the same shift.
+    Setting(
+        "CLOCK_SHIFT_SECONDS", _int, 0, "run the app's clock this far ahead (not in production)"
+    ),
 )
 
 
@@ -154,6 +158,8 @@ def load_settings(
     values["DATABASE_URL"] = _normalise_database_url(values["DATABASE_URL"])
     if values["SANDBOX_URL"] is None:
         values["SANDBOX_URL"] = values["BASE_URL"]
+    if values["DRIEHOEK_ENV"] == "production" and values["CLOCK_SHIFT_SECONDS"]:
+        raise SettingsError("CLOCK_SHIFT_SECONDS is for tests and demonstrations, not production.")
     if values["DRIEHOEK_ENV"] == "production" and not str(values["BASE_URL"]).startswith("https"):
         raise SettingsError(
             "BASE_URL must be https in production: LMS iframes need secure cookies."

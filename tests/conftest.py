@@ -7,17 +7,19 @@ tables are emptied rather than rebuilt, which keeps the suite fast on PostgreSQL
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+import factory.random
 import pytest
 from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from lti_app import create_app
+from lti_app import clock, create_app
 from lti_app.cli import alembic_config
 from lti_app.db import Base
 from tests.launching import FlaskBrowser, launch
@@ -27,13 +29,90 @@ TOOL_BASE = "http://tool.test"
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"database: {_database_url_label()}"
+def pytest_configure(config: pytest.Config) -> None:
+    """``TEST_CLOCK=winter-night`` (or an ISO moment) starts the app's clock there for the
+    whole run: in this process and, through ``CLOCK_SHIFT_SECONDS``, in every server, worker
+    and CLI the tests start, so all of them agree on "now" and "today"."""
+    start = os.environ.get("TEST_CLOCK", "").strip()
+    if start and "CLOCK_SHIFT_SECONDS" not in os.environ:
+        moment = clock_start(start, datetime.now(UTC))
+        os.environ["CLOCK_SHIFT_SECONDS"] = str(int((moment - datetime.now(UTC)).total_seconds()))
+    clock.set_shift(timedelta(seconds=int(os.environ.get("CLOCK_SHIFT_SECONDS") or 0)))
+
+
+def clock_start(value: str, wall: datetime) -> datetime:
+    """The moment ``TEST_CLOCK`` names. ``winter-night``: 23:30 UTC on the first day from
+    ``wall`` on in December, January or February and not yet past (Brussels is then already
+    at tomorrow's 00:30); anything else is an ISO moment with its offset."""
+    if value != "winter-night":
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise pytest.UsageError(f"TEST_CLOCK={value!r} needs an offset, e.g. +00:00")
+        return moment
+    day = wall.date()
+    while True:
+        moment = datetime.combine(day, time(23, 30), tzinfo=UTC)
+        if day.month in (12, 1, 2) and moment > wall:
+            return moment
+        day += timedelta(days=1)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Under ``CI=true`` a skipped test fails: CI runs every test it selects (the SQLite pass
+    deselects the PostgreSQL-only ones instead), so a skip would only hide a missing service."""
+    report = yield
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"CI=true runs every selected test, but this one skipped: {reason}"
+    return report
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [f"database: {_database_url_label()}"]
+    if clock.shift():
+        lines.append(f"app clock: {clock.now().isoformat(timespec='seconds')} at start")
+    return lines
 
 
 def _database_url_label() -> str:
     url = os.environ.get("TEST_DATABASE_URL", "")
     return url.split("@")[-1] if url else "SQLite (temporary file)"
+
+
+@pytest.fixture(autouse=True)
+def _clock_as_configured() -> Iterator[None]:
+    """Whatever a test does to the app's clock ends with the test."""
+    clock.set_shift(timedelta(seconds=int(os.environ.get("CLOCK_SHIFT_SECONDS") or 0)))
+    clock.thaw()
+    yield
+    clock.set_shift(timedelta(seconds=int(os.environ.get("CLOCK_SHIFT_SECONDS") or 0)))
+    clock.thaw()
+
+
+@pytest.fixture(autouse=True)
+def _names_as_before(request: pytest.FixtureRequest) -> None:
+    """The factories' Faker names and fuzzy values depend on the test alone (not on which tests
+    ran before it), so a failure reproduces; and a name the tests use for people who must not
+    show up on a page (Lotte, Bram, Noor…) cannot turn up by chance in one test run and not
+    in the next."""
+    factory.random.reseed_random(request.node.nodeid)
+
+
+@pytest.fixture
+def set_clock() -> Callable[..., datetime]:
+    """``set_clock(moment)`` stops the app's clock there; ``set_clock(moment, running=True)``
+    lets it run on from there. In this process only: for tests that call the app in-process."""
+
+    def _set(moment: datetime, *, running: bool = False) -> datetime:
+        if running:
+            clock.run_from(moment)
+        else:
+            clock.freeze(moment)
+        return moment
+
+    return _set
 
 
 @pytest.fixture(scope="session")
@@ -93,22 +172,41 @@ def app(database_url: str, instance_dir: Path) -> Iterator[Flask]:
     application.extensions["db_engine"].dispose()
 
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/15"  # a database number of the tests' own, flushed here
+# The Redis server of the tests; the database number in it is ignored: each run leases its own.
+REDIS_SERVER_URL = os.environ.get("DRIEHOEK_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+@pytest.fixture(scope="session")
+def redis_lease() -> Iterator[Any]:
+    """A Redis database this run alone uses, leased for the session (``tests.redis_lease``).
+
+    Without Redis the tests that need it are skipped, or fail under ``CI=true``.
+    """
+    import redis
+
+    from tests.redis_lease import RedisLease
+    from tests.servers import missing_service
+
+    try:
+        lease = RedisLease.claim(REDIS_SERVER_URL)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        missing_service(f"Redis is not reachable at {REDIS_SERVER_URL} ({exc})")
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield lease
+    lease.release()
 
 
 @pytest.fixture
-def redis_db() -> Iterator[str]:
-    """The URL of an empty Redis database; skipped when no Redis runs."""
+def redis_db(redis_lease: Any) -> Iterator[str]:
+    """The URL of this run's Redis database, emptied before and after the test."""
     import redis
 
-    client = redis.Redis.from_url(REDIS_TEST_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        client.close()
-        pytest.skip(f"no Redis at {REDIS_TEST_URL}")
+    if redis_lease.lost:
+        pytest.fail(f"another test run took over Redis database {redis_lease.number}")
+    client = redis.Redis.from_url(redis_lease.url)
     client.flushdb()
-    yield REDIS_TEST_URL
+    yield redis_lease.url
     client.flushdb()
     client.close()
 

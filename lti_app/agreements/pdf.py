@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import fontpkg_noto_sans
 from babel.dates import format_datetime
@@ -20,10 +19,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
 
+from lti_app import clock
 from lti_app.agreements.models import AgreementDocument, DocumentKind, Signature
 from lti_app.agreements.text import PARTY_LABELS
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
 FAMILY = "NotoSans"
 
 
@@ -60,7 +59,7 @@ def verify_url(digest: str) -> str:
 
 
 def _when(value: datetime, language: str) -> str:
-    return str(format_datetime(value.astimezone(BRUSSELS), "d MMMM yyyy HH:mm", locale=language))
+    return str(format_datetime(clock.in_brussels(value), "d MMMM yyyy HH:mm", locale=language))
 
 
 def _signature_lines(signature: Signature, language: str) -> list[str]:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_app import clock
 from lti_app.agreements.models import AgreementDocument, DocumentKind, Signature
 from lti_app.agreements.parties import waiting_for
-from lti_app.db import utcnow
+from lti_app.clock import BRUSSELS
 from lti_app.jobs.models import Job, JobState
 from lti_app.jobs.service import ProgressCallback, enqueue, job_handler
 from lti_app.notifications.service import InvalidAddress, send_mail
@@ -28,7 +28,6 @@ from lti_app.roster.models import Person
 
 DIGEST_JOB = "agreements.digest"
 DIGEST_LINK_DAYS = 2  # a digest's sign-in link: the next digest brings a fresh one
-BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 def next_digest_at(now: datetime, hour: int) -> datetime:
@@ -43,7 +42,7 @@ def next_digest_at(now: datetime, hour: int) -> datetime:
 def schedule_digest(session: Session, key: str, after: datetime | None = None) -> None:
     """Make sure ``key`` (person:<id> / mentor:<id>) gets the next digest after ``after``
     (default now); one a day at most."""
-    slot = next_digest_at(after or utcnow(), int(current_app.config["AGREEMENT_DIGEST_HOUR"]))
+    slot = next_digest_at(after or clock.now(), int(current_app.config["AGREEMENT_DIGEST_HOUR"]))
     enqueue(
         session,
         DIGEST_JOB,
@@ -99,7 +98,7 @@ def send_digest(
     waiting = waiting_for(session, key)
     if not waiting:
         return {"outcome": "nothing waiting"}
-    slot = datetime.fromisoformat(str(payload.get("slot") or utcnow().isoformat()))
+    slot = datetime.fromisoformat(str(payload.get("slot") or clock.now().isoformat()))
     if _sent_recently(session, key, slot):
         # A digest that ran late (the worker was down past the digest hour) meets today's.
         return {"outcome": "sent in the last day already", "waiting": len(waiting)}
@@ -135,7 +134,7 @@ def send_digest(
         return {"outcome": "no valid address", "waiting": len(items)}
     # Tomorrow's, in case it still waits then: the day after this digest's own moment, even
     # when this one ran early or late.
-    schedule_digest(session, key, after=max(utcnow(), slot))
+    schedule_digest(session, key, after=max(clock.now(), slot))
     return {"outcome": "sent", "waiting": len(items)}
 
 

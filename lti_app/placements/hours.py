@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -29,7 +28,6 @@ from lti_app.placements.models import (
 )
 from lti_app.roster.models import Person
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
 MAX_MINUTES_PER_DAY = 24 * 60
 MAX_NOTE_LENGTH = 2000
 MAX_REASON_LENGTH = 1000
@@ -50,10 +48,6 @@ class HourInput:
     kind: HourKind
     minutes: int
     note: str = ""
-
-
-def brussels_today() -> date:
-    return datetime.now(BRUSSELS).date()
 
 
 def week_start(day: date) -> date:

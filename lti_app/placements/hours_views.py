@@ -23,7 +23,7 @@ from wtforms import DateField, HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from lti_app import db
+from lti_app import clock, db
 from lti_app.placements import hours as service
 from lti_app.placements.mentor_access import get_mentor_placement
 from lti_app.placements.models import HourEntry, HourKind, HourState, Mentor, Placement
@@ -217,7 +217,7 @@ def _log_page(placement: Placement, form: HourEntryForm, status: int = 200) -> A
             form=form,
             weeks=service.group_by_week(service.placement_entries(s, placement.id)),
             totals=service.totals(s, placement),
-            today=service.brussels_today(),
+            today=clock.today(),
         ),
         status,
     )
@@ -230,14 +230,12 @@ def log(placement_id: int) -> Any:
     placement = _own_placement(placement_id)
     form = HourEntryForm()
     if request.method == "GET":
-        form.day.data = service.brussels_today()
+        form.day.data = clock.today()
         return _log_page(placement, form)
     if form.validate_on_submit():
         s = db.session()
         try:
-            entry = service.log_hours(
-                s, placement, _student(), form.to_input(), service.brussels_today()
-            )
+            entry = service.log_hours(s, placement, _student(), form.to_input(), clock.today())
         except service.HoursError as exc:
             s.rollback()
             _field_error(form, exc)
@@ -273,9 +271,7 @@ def edit(entry_id: int) -> Any:
     elif form.validate_on_submit():
         s = db.session()
         try:
-            service.update_entry(
-                s, entry, placement, _student(), form.to_input(), service.brussels_today()
-            )
+            service.update_entry(s, entry, placement, _student(), form.to_input(), clock.today())
         except service.HoursError as exc:
             s.rollback()
             _field_error(form, exc)
@@ -293,7 +289,7 @@ def edit(entry_id: int) -> Any:
             placement=placement,
             form=form,
             delete_form=ButtonForm(),
-            today=service.brussels_today(),
+            today=clock.today(),
         ),
         status,
     )
