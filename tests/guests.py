@@ -7,7 +7,7 @@ with GET, and spent with the button's POST.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from lti_app import db
+from lti_app import clock, db
 from lti_app.placements.invitations import send_sign_in_link
 from lti_app.placements.models import Mentor, Placement
 from lti_app.roster.models import Course, Person
@@ -98,8 +98,8 @@ def add_placement(
                 extra["school"] = factories.SchoolFactory(name=school)
             placement = factories.PlacementFactory(
                 mentors=[s.get(Mentor, m) for m in mentors],
-                start_date=values.pop("start_date", date.today() - timedelta(days=30)),
-                end_date=values.pop("end_date", date.today() + timedelta(days=60)),
+                start_date=values.pop("start_date", clock.today() - timedelta(days=30)),
+                end_date=values.pop("end_date", clock.today() + timedelta(days=60)),
                 **extra,
                 **values,
             )

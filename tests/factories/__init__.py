@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session
 
+from lti_app import clock
 from lti_app.db import utcnow
 from lti_app.lti.models import Platform
 from lti_app.placements.models import (
@@ -163,8 +164,8 @@ class PlacementFactory(_Factory):
     track = Track.STAGE
     state = PlacementState.APPROVED
     return_reason = ""
-    start_date = factory.LazyFunction(lambda: date.today() - timedelta(days=30))
-    end_date = factory.LazyFunction(lambda: date.today() + timedelta(days=60))
+    start_date = factory.LazyFunction(lambda: clock.today() - timedelta(days=30))
+    end_date = factory.LazyFunction(lambda: clock.today() + timedelta(days=60))
     subjects = "Wiskunde"
     grade_levels = "2de graad"
     planned_observation_hours = 10
@@ -205,7 +206,7 @@ class HourEntryFactory(_Factory):
         model = HourEntry
 
     placement_id = factory.LazyAttribute(lambda o: o.placement.id)
-    day = factory.LazyFunction(date.today)
+    day = factory.LazyFunction(clock.today)
     kind = HourKind.OBSERVATION
     minutes = 60
     note = ""

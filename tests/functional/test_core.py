@@ -108,11 +108,17 @@ def test_security_headers(client: FlaskClient) -> None:
     assert "X-Frame-Options" not in response.headers  # LMSs embed us
 
 
+# A production app runs on the machine's clock; a run of the suite may shift the clock of the
+# app it tests (TEST_CLOCK), and production would rightly refuse that.
+A_REAL_CLOCK = {"CLOCK_SHIFT_SECONDS": 0}
+
+
 def test_production_refuses_to_start_without_secret_key(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="SECRET_KEY"):
         create_app(
             {
                 "DRIEHOEK_ENV": "production",
+                **A_REAL_CLOCK,
                 "BASE_URL": "https://driehoek.example",
                 "SECRET_KEY": None,
                 "INSTANCE_PATH": str(tmp_path),
@@ -126,6 +132,7 @@ def test_production_refuses_plain_http(tmp_path: Path) -> None:
         create_app(
             {
                 "DRIEHOEK_ENV": "production",
+                **A_REAL_CLOCK,
                 "BASE_URL": "http://driehoek.example",
                 "SECRET_KEY": "x" * 40,
                 "INSTANCE_PATH": str(tmp_path),
@@ -157,6 +164,7 @@ def test_sandbox_does_not_exist_in_production(tmp_path: Path) -> None:
     app = create_app(
         {
             "DRIEHOEK_ENV": "production",
+            **A_REAL_CLOCK,
             "BASE_URL": "https://driehoek.example",
             "SECRET_KEY": "x" * 40,
             "INSTANCE_PATH": str(tmp_path),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from lti_app import db
+from lti_app import clock, db
 from lti_app.jobs.worker import run_due
 from lti_app.placements.models import ChangeRecord, HourEntry, HourState
 from lti_app.security import Permission
@@ -68,7 +68,7 @@ def world(app: Flask, lms: TestLMS) -> World:
     bram_placement = add_placement(
         app, mentors=[jan], course_id=course, student_id=person_id(app, "student-2")
     )
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     world = World(
         lotte=lotte,
         bram=bram,
@@ -110,7 +110,7 @@ def _post(path: Path, data: Callable[[World], dict[str, str]] = lambda w: {}) ->
 
 
 def _monday() -> str:
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     return (yesterday - timedelta(days=yesterday.weekday())).isoformat()
 
 
@@ -151,7 +151,7 @@ MENTOR_OWN_ONLY = {"mentors.portal", "mentors.sign_out"}
 
 def _entry_form(kind: str) -> Callable[[World], dict[str, str]]:
     return lambda w: {
-        "day": date.today().isoformat(),
+        "day": clock.today().isoformat(),
         "kind": kind,
         "amount": "50",
         "unit": "minutes",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from lti_app import db
+from lti_app import clock, db
 from lti_app.placements.hours import hour_totals, week_start
 from lti_app.placements.hours_views import parse_minutes
 from lti_app.placements.models import (
@@ -45,10 +45,20 @@ from tests.lms import LEARNER, Person, TestLMS
 
 LOTTE = Person("student-1", "Lotte Janssens", [LEARNER], "lotte@student.example", locale="en")
 ELS = "els.mertens@sint-jozef.example"
-TODAY = date.today()
-# Two school weeks in the past, well inside the placement's period.
-LAST_MONDAY = week_start(TODAY) - timedelta(days=7)
-EARLIER_MONDAY = LAST_MONDAY - timedelta(days=7)
+
+
+def today() -> date:
+    """Today as the app takes it: in Brussels, by the app's clock (which ``setting`` stops)."""
+    return clock.today()
+
+
+def last_monday() -> date:
+    """The Monday of last week: two school weeks in the past, well inside the placement."""
+    return week_start(today()) - timedelta(days=7)
+
+
+def days_from_today(days: int) -> str:
+    return (today() + timedelta(days=days)).isoformat()
 
 
 @dataclass
@@ -63,7 +73,7 @@ class Setting:
         page = self.student.get(f"/hours/placements/{self.placement}")
         data = {
             "csrf_token": csrf(text(page)),
-            "day": (TODAY - timedelta(days=1)).isoformat(),
+            "day": days_from_today(-1),
             "kind": "observation",
             "amount": "50",
             "unit": "minutes",
@@ -122,7 +132,15 @@ def _value(html: str, name: str) -> str:
 
 
 @pytest.fixture
-def setting(app: Flask, lms: TestLMS) -> Setting:
+def setting(app: Flask, lms: TestLMS, set_clock: Any) -> Setting:
+    # Stopped at this moment, whatever the hour: a test that runs across midnight in Brussels
+    # and the app agree on "today" all the same.
+    set_clock(clock.now())
+    return make_setting(app, lms)
+
+
+def make_setting(app: Flask, lms: TestLMS) -> Setting:
+    """Lotte's placement around today, Els her mentor, both signed in."""
     student = launch_client(app, lms, LOTTE)
     els = add_mentor(app, ELS, "Els Mertens")
     placement = add_placement(
@@ -130,8 +148,8 @@ def setting(app: Flask, lms: TestLMS) -> Setting:
         mentors=[els],
         course_id=launched_course(app),
         student_id=person_id(app, "student-1"),
-        start_date=TODAY - timedelta(days=40),
-        end_date=TODAY + timedelta(days=40),
+        start_date=today() - timedelta(days=40),
+        end_date=today() + timedelta(days=40),
         planned_observation_hours=10,
         planned_co_teaching_hours=6,
         planned_own_lessons=12,
@@ -191,8 +209,8 @@ def test_durations_in_minutes_hours_or_clock_time(
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"day": (TODAY + timedelta(days=1)).isoformat()}, "only log hours for today or earlier"),
-        ({"day": (TODAY - timedelta(days=60)).isoformat()}, "before your placement starts"),
+        ({"day": 1}, "only log hours for today or earlier"),  # days from today
+        ({"day": -60}, "before your placement starts"),
         ({"amount": "a while"}, "Enter a number, like 50 (minutes)"),
         ({"amount": "0"}, "between 1 minute and 24 hours"),
         ({"amount": "25", "unit": "hours"}, "between 1 minute and 24 hours"),
@@ -201,14 +219,27 @@ def test_durations_in_minutes_hours_or_clock_time(
     ],
 )
 def test_what_is_wrong_is_said_and_what_was_typed_is_kept(
-    app: Flask, setting: Setting, fields: dict[str, str], message: str
+    app: Flask, setting: Setting, fields: dict[str, Any], message: str
 ) -> None:
+    days = fields.get("day")
+    if isinstance(days, int):
+        fields = {**fields, "day": days_from_today(days)}
     response = setting.log(note="Observed Mr. Peeters' class", **fields)
     assert response.status_code == 400
     page = text(response)
     assert message in page
     assert "Observed Mr. Peeters&#39; class" in page  # the note is still there
     assert entries(app) == []
+
+
+def test_today_is_the_date_in_brussels_not_in_utc(app: Flask, lms: TestLMS, set_clock: Any) -> None:
+    # 23:30 UTC on a winter Thursday is already Friday 00:30 in Brussels.
+    set_clock(datetime(2027, 1, 14, 23, 30, tzinfo=UTC))
+    assert clock.today() == date(2027, 1, 15)
+    setting = make_setting(app, lms)
+    assert setting.log(day="2027-01-16").status_code == 400  # Saturday: tomorrow in Brussels
+    assert setting.log(day="2027-01-15").status_code == 303  # Friday: today in Brussels
+    assert [e.day for e in entries(app)] == [date(2027, 1, 15)]
 
 
 def test_a_day_holds_at_most_24_hours(app: Flask, setting: Setting) -> None:
@@ -245,14 +276,16 @@ def test_the_student_changes_and_deletes_a_waiting_entry(app: Flask, setting: Se
 
 
 def test_the_mentor_approves_one_week_and_it_stays_approved(app: Flask, setting: Setting) -> None:
-    last = [add_entry(app, setting.placement, day=LAST_MONDAY + timedelta(days=d)) for d in (0, 2)]
-    earlier = add_entry(app, setting.placement, day=EARLIER_MONDAY + timedelta(days=1))
+    last = [
+        add_entry(app, setting.placement, day=last_monday() + timedelta(days=d)) for d in (0, 2)
+    ]
+    earlier = add_entry(app, setting.placement, day=last_monday() - timedelta(days=6))
     assert "2 entries to approve" not in text(setting.mentor.get("/mentor"))
     assert "3 entries to approve" in text(setting.mentor.get("/mentor"))
 
     page = setting.mentor_page()
     assert "Approve this week (2 entries, 2 h)" in page
-    response = setting.approve(page, LAST_MONDAY)
+    response = setting.approve(page, last_monday())
     assert response.status_code == 303
     assert "2 entries approved." in setting.mentor_page()
 
@@ -270,7 +303,7 @@ def test_the_mentor_approves_one_week_and_it_stays_approved(app: Flask, setting:
         f"/hours/entries/{last[0]}/edit",
         data={
             "csrf_token": token,
-            "day": LAST_MONDAY.isoformat(),
+            "day": last_monday().isoformat(),
             "kind": "observation",
             "amount": "500",
             "unit": "minutes",
@@ -283,17 +316,18 @@ def test_the_mentor_approves_one_week_and_it_stays_approved(app: Flask, setting:
 
 
 def test_the_mentor_approves_what_they_saw_not_what_changed_since(
-    app: Flask, setting: Setting
+    app: Flask, setting: Setting, set_clock: Any
 ) -> None:
-    seen = add_entry(app, setting.placement, day=LAST_MONDAY, minutes=60)
-    changed = add_entry(app, setting.placement, day=LAST_MONDAY + timedelta(days=1), minutes=60)
+    seen = add_entry(app, setting.placement, day=last_monday(), minutes=60)
+    changed = add_entry(app, setting.placement, day=last_monday() + timedelta(days=1), minutes=60)
     page = setting.mentor_page()
 
-    # Meanwhile the student corrects one entry and adds another to the same week.
+    set_clock(clock.now() + timedelta(minutes=1))
+    # A minute later the student corrects one entry and adds another to the same week.
     assert setting.edit(changed, amount="300").status_code == 303
-    assert setting.log(day=(LAST_MONDAY + timedelta(days=2)).isoformat()).status_code == 303
+    assert setting.log(day=(last_monday() + timedelta(days=2)).isoformat()).status_code == 303
 
-    setting.approve(page, LAST_MONDAY)
+    setting.approve(page, last_monday())
     after = setting.mentor_page()
     assert "1 entry approved." in after
     assert "1 entry changed since you opened the page" in after
@@ -306,7 +340,7 @@ def test_the_mentor_approves_what_they_saw_not_what_changed_since(
 def test_a_rejected_entry_shows_the_reason_and_goes_back_after_correction(
     app: Flask, setting: Setting
 ) -> None:
-    entry = add_entry(app, setting.placement, day=LAST_MONDAY, minutes=480, note="Whole day")
+    entry = add_entry(app, setting.placement, day=last_monday(), minutes=480, note="Whole day")
 
     empty = setting.reject(entry, "   ")
     assert empty.status_code == 400
@@ -338,7 +372,7 @@ def test_a_rejected_entry_shows_the_reason_and_goes_back_after_correction(
 
 
 def test_a_decided_entry_cannot_be_rejected_again(app: Flask, setting: Setting) -> None:
-    entry = add_entry(app, setting.placement, day=LAST_MONDAY, state=HourState.APPROVED)
+    entry = add_entry(app, setting.placement, day=last_monday(), state=HourState.APPROVED)
     page = setting.mentor.get(f"/mentor/placements/{setting.placement}/hours/{entry}/reject")
     assert "This entry is approved already." in text(page)
     response = setting.reject(entry, "changed my mind")
@@ -350,7 +384,7 @@ def test_a_decided_entry_cannot_be_rejected_again(app: Flask, setting: Setting) 
 
 
 def test_totals_per_kind_run_against_the_plan(app: Flask, setting: Setting) -> None:
-    day = LAST_MONDAY
+    day = last_monday()
     add_entry(
         app,
         setting.placement,

@@ -7,9 +7,8 @@ even to racing launches; expired state is never handed out and can be purged.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -120,12 +119,19 @@ def test_database_expired_value_is_not_handed_out(app: Flask, db_store) -> None:
     assert db_store.take("k") is None
 
 
-def test_database_ttl_is_honoured(db_store: DatabaseStateStore) -> None:
+def test_database_ttl_is_honoured(
+    db_store: DatabaseStateStore, set_clock: Callable[..., datetime]
+) -> None:
+    put_at = set_clock(utcnow())
     db_store.put("short", "v", 1)
     db_store.put("long", "v", 600)
-    time.sleep(1.2)
 
+    set_clock(put_at + timedelta(milliseconds=999))
+    assert db_store.get("short") == "v"
+
+    set_clock(put_at + timedelta(seconds=1))
     assert db_store.get("short") is None
+    assert db_store.take("short") is None
     assert db_store.get("long") == "v"
 
 
@@ -216,10 +222,20 @@ def test_redis_put_sets_the_expiry(redis_store: RedisStateStore, redis_client: A
     assert 590 <= redis_client.ttl("driehoek:launch:k") <= 600
 
 
-def test_redis_expired_value_is_not_handed_out(redis_store: RedisStateStore) -> None:
+def test_redis_put_sets_a_short_expiry_as_asked(
+    redis_store: RedisStateStore, redis_client: Any
+) -> None:
+    redis_store.put("short", "v", 1)
+
+    assert 0 < redis_client.pttl("driehoek:launch:short") <= 1000
+
+
+def test_redis_expired_value_is_not_handed_out(
+    redis_store: RedisStateStore, redis_client: Any
+) -> None:
     redis_store.put("short", "v", 1)
     redis_store.put("long", "v", 600)
-    time.sleep(1.2)
+    redis_client.pexpireat("driehoek:launch:short", 1)  # its moment came long ago
 
     assert redis_store.get("short") is None
     assert redis_store.take("short") is None
