@@ -33,7 +33,13 @@ import requests
 from playwright.sync_api import BrowserContext, Playwright, expect, sync_playwright
 
 from tests.browser.tls import make_certificates
-from tests.servers import free_port
+from tests.servers import (
+    PORT_ATTEMPTS,
+    free_port,
+    gunicorn_listening,
+    gunicorn_port_taken,
+    log_tail,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -137,32 +143,17 @@ def sites(
     """
     work = tmp_path_factory.mktemp("browser-server")
     tls = make_certificates(work / "tls", [TOOL_HOST, LMS_HOST])
-    port = free_port()
-    tool, lms = f"https://{TOOL_HOST}:{port}", f"https://{LMS_HOST}:{port}"
     instance = work / "instance"  # the sandbox LMS keeps its signing key here
     instance.mkdir()
     database_url = f"sqlite:///{work / 'driehoek.sqlite3'}"
     app = f"lti_app:create_app({{'INSTANCE_PATH': {str(instance)!r}}})"
-    env = _server_env(
-        {
-            "DRIEHOEK_ENV": "development",
-            "BASE_URL": tool,
-            "SANDBOX_URL": lms,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": SECRET_KEY,
-            "LOG_LEVEL": "info",
-            # The server's own calls to tool.test / lms.test: name resolution and trust.
-            "BROWSER_TEST_HOST_MAP": f"{TOOL_HOST}=127.0.0.1,{LMS_HOST}=127.0.0.1",
-            "REQUESTS_CA_BUNDLE": str(tls.ca_cert),  # requests (the tool's key-set fetch)
-            "SSL_CERT_FILE": str(tls.ca_cert),  # urllib (the sandbox's PyJWKClient)
-            "NO_PROXY": f"{TOOL_HOST},{LMS_HOST},127.0.0.1",
-        }
-    )
     bin_dir = Path(sys.executable).parent
     upgrade = subprocess.run(
         [str(bin_dir / "flask"), "--app", app, "db", "upgrade"],
         cwd=ROOT,
-        env=env,
+        env=_server_env(
+            {"DRIEHOEK_ENV": "development", "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY}
+        ),
         capture_output=True,
         text=True,
         timeout=60,
@@ -170,61 +161,93 @@ def sites(
     )
     assert upgrade.returncode == 0, f"flask db upgrade failed:\n{upgrade.stdout}\n{upgrade.stderr}"
 
-    log_path = work / "gunicorn.log"
-    command = [
-        str(bin_dir / "gunicorn"),
-        "-c",
-        str(HOSTS_CONFIG),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(THREADS),
-        "--certfile",
-        str(tls.cert),
-        "--keyfile",
-        str(tls.key),
-        "--graceful-timeout",
-        "5",
-        "--access-logfile",
-        "-",
-        "--error-logfile",
-        "-",
-        app,
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+    # A port free a moment ago may be another process's by the time gunicorn binds it: then
+    # start again on another one.
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        port = free_port()
+        tool, lms = f"https://{TOOL_HOST}:{port}", f"https://{LMS_HOST}:{port}"
+        env = _server_env(
+            {
+                "DRIEHOEK_ENV": "development",
+                "BASE_URL": tool,
+                "SANDBOX_URL": lms,
+                "DATABASE_URL": database_url,
+                "SECRET_KEY": SECRET_KEY,
+                "LOG_LEVEL": "info",
+                # The server's own calls to tool.test / lms.test: name resolution and trust.
+                "BROWSER_TEST_HOST_MAP": f"{TOOL_HOST}=127.0.0.1,{LMS_HOST}=127.0.0.1",
+                "REQUESTS_CA_BUNDLE": str(tls.ca_cert),  # requests (the tool's key-set fetch)
+                "SSL_CERT_FILE": str(tls.ca_cert),  # urllib (the sandbox's PyJWKClient)
+                "NO_PROXY": f"{TOOL_HOST},{LMS_HOST},127.0.0.1",
+            }
         )
-    found = Sites(
-        tool=tool, lms=lms, log_path=log_path, database_url=database_url, instance=instance
-    )
-    try:
-        _wait_ready(process, f"https://127.0.0.1:{port}/healthz", tls.ca_cert, found)
-        yield found
-    finally:
-        _stop(process)
+        log_path = work / f"gunicorn-{port}.log"
+        command = [
+            str(bin_dir / "gunicorn"),
+            "-c",
+            str(HOSTS_CONFIG),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(THREADS),
+            "--certfile",
+            str(tls.cert),
+            "--keyfile",
+            str(tls.key),
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "info",  # for "Listening at: …", which tells this server from another on the port
+            "--access-logfile",
+            "-",
+            "--error-logfile",
+            "-",
+            app,
+        ]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+            )
+        found = Sites(
+            tool=tool, lms=lms, log_path=log_path, database_url=database_url, instance=instance
+        )
+        try:
+            ready = _wait_ready(process, f"https://127.0.0.1:{port}/healthz", tls.ca_cert, found)
+            if ready:
+                yield found
+                return
+        finally:
+            _stop(process)
+        if attempt == PORT_ATTEMPTS:
+            pytest.fail(f"{PORT_ATTEMPTS} ports in a row were taken:\n{log_tail(found.log())}")
 
 
-def _wait_ready(process: subprocess.Popen[bytes], url: str, ca: Path, sites: Sites) -> None:
+def _wait_ready(process: subprocess.Popen[bytes], url: str, ca: Path, sites: Sites) -> bool:
+    """True once the server answers; False when another process listens on its port."""
     deadline = time.monotonic() + 30
-    last: object = None
+    last: object = "gunicorn has not said it listens"
     with requests.Session() as http:
         while time.monotonic() < deadline:
+            log = sites.log()
+            if gunicorn_port_taken(log):
+                process.kill()  # no workers yet; it would try the port for five seconds more
+                return False
             if process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {process.returncode}:\n{sites.log()[-4000:]}")
-            try:
-                response = http.get(url, timeout=2, verify=str(ca))
-                if response.status_code == 200:
-                    return
-                last = f"HTTP {response.status_code}"
-            except requests.RequestException as exc:  # not listening yet, or still starting
-                last = exc
+                pytest.fail(f"gunicorn exited with {process.returncode}:\n{log_tail(log)}")
+            if gunicorn_listening(log, process.pid):  # before that, whoever answers is another
+                try:
+                    response = http.get(url, timeout=2, verify=str(ca))
+                    if response.status_code == 200:
+                        return True
+                    last = f"HTTP {response.status_code}"
+                except requests.RequestException as exc:  # still starting
+                    last = exc
             time.sleep(0.1)
-    pytest.fail(f"gunicorn not ready after 30 s ({last}):\n{sites.log()[-4000:]}")
+    pytest.fail(f"gunicorn not ready after 30 s ({last}):\n{log_tail(sites.log())}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -23,7 +23,7 @@ from lti_app.lti.registration import TOOL_CONFIGURATION
 from tests.conftest import TOOL_BASE, settings
 from tests.launching import FlaskBrowser, launch
 from tests.lms import Person, TestLMS
-from tests.servers import free_port
+from tests.servers import closed_port
 
 CONFIG_PATH = "/.well-known/openid-configuration"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
@@ -250,7 +250,8 @@ def test_issuer_with_a_path_prefix_is_accepted(
 
 
 def test_unreachable_configuration_url_is_refused(app: Flask, register: Callable[..., Any]) -> None:
-    response = register(f"http://127.0.0.1:{free_port()}{CONFIG_PATH}")
+    with closed_port() as port:  # nothing listens there
+        response = register(f"http://127.0.0.1:{port}{CONFIG_PATH}")
     assert 400 <= response.status_code < 500
     assert "could not be read" in response.get_data(as_text=True)
     assert platform_count(app) == 0

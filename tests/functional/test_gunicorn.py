@@ -29,8 +29,8 @@ from tests.lms import Person, TestLMS
 from tests.servers import (
     GUNICORN_CONFIG,
     flask_cli,
-    free_port,
     gunicorn_settings,
+    missing_service,
     registration_args,
     running_gunicorn,
 )
@@ -38,7 +38,6 @@ from tests.servers import (
 POSTGRES_ADMIN_URL = os.environ.get(
     "DRIEHOEK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-REDIS_TEST_URL = os.environ.get("DRIEHOEK_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 LOAD_BALANCED_BASE = "http://driehoek.lb.test"  # the public URL; no process listens on it
 
 
@@ -117,33 +116,35 @@ def test_launch_through_gunicorn(
     http_browser: HttpBrowser,
     student: Person,
 ) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = gunicorn_settings(database_url=database_url, base_url=base, secret_key=SECRET)
-    lms = TestLMS(tool_base=base)
-    try:
-        added = flask_cli(registration_args(lms), settings)
-        assert added.returncode == 0, added.stderr
+    def settings_at(port: int) -> dict[str, str]:
+        base = f"http://127.0.0.1:{port}"  # BASE_URL is the server itself
+        return gunicorn_settings(database_url=database_url, base_url=base, secret_key=SECRET)
 
-        with running_gunicorn([settings], tmp_path, ports=[port]) as [server]:
+    with running_gunicorn([settings_at], tmp_path) as [server]:
+        # Registered once the port is known: the LMS sends its launches to BASE_URL.
+        lms = TestLMS(tool_base=server.url)
+        try:
+            added = flask_cli(registration_args(lms), server.settings)
+            assert added.returncode == 0, added.stderr
             http_browser.base = server.url
             page = launch(http_browser, lms, student)
             assert page.status == 200, (page.status, page.text[:800], server.log()[-3000:])
             assert "Lotte" in page.text
-            assert page.url.startswith(base + "/")
+            assert page.url.startswith(server.url + "/")
             token = "mentor-sign-in-token-0123456789abcdef"
-            assert http_browser.get(base + f"/m/{token}").status == 404  # no such invitation
-            log = server.log()
-    finally:
-        lms.close()
+            assert http_browser.get(server.url + f"/m/{token}").status == 404  # no invitation
+            # Logged, but without the query string: OIDC login hints never reach the access
+            # log; and a mentor's sign-in link is logged without its token.
+            log = server.wait_for_log(
+                r'"GET /lti/login HTTP/1\.1" 302 ',
+                r'"POST /lti/launch HTTP/1\.1" 303 ',
+                r'"GET /m/… HTTP/1\.1" 404 ',
+            )
+        finally:
+            lms.close()
 
-    # Logged, but without the query string: OIDC login hints never reach the access log.
-    assert re.search(r'"GET /lti/login HTTP/1\.1" 302 ', log), log[-3000:]
-    assert re.search(r'"POST /lti/launch HTTP/1\.1" 303 ', log), log[-3000:]
     assert "login_hint" not in log
     assert student.sub not in log
-    # A mentor's sign-in link is logged without its token.
-    assert '"GET /m/… HTTP/1.1" 404 ' in log, log[-3000:]
     assert token not in log
 
 
@@ -166,7 +167,7 @@ def multiproc_database_url() -> Iterator[str]:
     try:
         conn = psycopg.connect(admin, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {admin.split('@')[-1]}: {exc}")
+        missing_service(f"PostgreSQL is not reachable at {admin.split('@')[-1]} ({exc})")
     with conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -184,18 +185,6 @@ def multiproc_database_url() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def redis_url() -> str:
-    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_TEST_URL}: {exc}")
-    finally:
-        client.close()
-    return REDIS_TEST_URL
-
-
 @pytest.mark.postgres_only
 @pytest.mark.parametrize("state_in", ["database", "redis"])
 def test_login_and_launch_reach_two_different_app_processes_sharing_one_database(
@@ -208,7 +197,8 @@ def test_login_and_launch_reach_two_different_app_processes_sharing_one_database
 ) -> None:
     url = multiproc_database_url
     empty_tables(url)
-    extra = {"REDIS_URL": request.getfixturevalue("redis_url")} if state_in == "redis" else {}
+    redis_url = request.getfixturevalue("redis_db") if state_in == "redis" else None
+    extra = {"REDIS_URL": redis_url} if redis_url else {}
     settings = gunicorn_settings(
         database_url=url, base_url=LOAD_BALANCED_BASE, secret_key=SECRET, **extra
     )
@@ -224,7 +214,7 @@ def test_login_and_launch_reach_two_different_app_processes_sharing_one_database
             http_browser.base = a.url
             auth_query = login(http_browser, lms, student)
             state = auth_query["state"]
-            _assert_state_stored(engine, state, in_redis=state_in == "redis")
+            _assert_state_stored(engine, state, redis_url)
 
             # ... the platform posts the launch to the public URL, which sends it to B.
             form = lms.authorize(auth_query, student)
@@ -241,7 +231,8 @@ def test_login_and_launch_reach_two_different_app_processes_sharing_one_database
                 page = http_browser.get(a.url + path)
             assert page.status == 200, (page.status, page.text[:800], a.log()[-3000:])
             assert "Lotte" in page.text
-            log_a, log_b = a.log(), b.log()
+            log_a = a.wait_for_log(r'"GET /lti/login ')
+            log_b = b.wait_for_log(r'"POST /lti/launch ')
 
             # Spent: the same state and token, replayed on A, are refused.
             replay = http_browser.post(
@@ -252,19 +243,20 @@ def test_login_and_launch_reach_two_different_app_processes_sharing_one_database
         engine.dispose()
         lms.close()
 
-    assert '"GET /lti/login ' in log_a and "/lti/launch" not in log_a
-    assert '"POST /lti/launch ' in log_b and "/lti/login" not in log_b
+    assert "/lti/launch" not in log_a
+    assert "/lti/login" not in log_b
 
 
-def _assert_state_stored(engine: object, state: str, *, in_redis: bool) -> None:
+def _assert_state_stored(engine: object, state: str, redis_url: str | None) -> None:
+    """The launch state is where the servers were told to keep it: Redis, or the database."""
     with Session(engine) as s:  # type: ignore[call-overload]
         keys = s.scalars(select(LaunchState.key)).all()
     in_database = any(state in k for k in keys)
-    if not in_redis:
+    if redis_url is None:
         assert in_database, keys
         return
     assert not in_database, keys
-    client = redis.Redis.from_url(REDIS_TEST_URL)
+    client = redis.Redis.from_url(redis_url)
     try:
         assert list(client.scan_iter(match=f"driehoek:launch:*{state}*")), "state not in Redis"
     finally:

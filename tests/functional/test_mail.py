@@ -9,6 +9,7 @@ refuses is remembered as bounced and not tried again; without MAIL_URL each mail
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
@@ -45,7 +46,7 @@ from lti_app.notifications.service import (
     send_test_mail,
 )
 from tests.conftest import SECRET, TOOL_BASE, empty_tables, settings
-from tests.servers import ROOT, child_env, free_port
+from tests.servers import ROOT, child_env, closed_port, on_a_free_port
 
 SENDER = "Driehoek Hogeschool <stage@hogeschool.example>"
 MENTOR = "mentor@sint-jozef.example"
@@ -65,6 +66,11 @@ class Mailbox:
     data_delay: float = 0.0
     logins: list[tuple[str, str]] = field(default_factory=list)
     data_started: threading.Event = field(default_factory=threading.Event)
+    # Seconds the first message's DATA waits for another session to reach DATA too (0: no wait).
+    hold_first_data: float = 0.0
+    overlapped: bool = False  # another session reached DATA while the first message was held
+    _held: Any = field(default=None, init=False, repr=False)  # the session whose DATA waits
+    _second: asyncio.Event | None = field(default=None, init=False, repr=False)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Envelope, address: str, options: Any
@@ -77,12 +83,30 @@ class Mailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
         self.data_started.set()
+        if self.hold_first_data:
+            await self._meet(session)
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
         if self.data_reply:
             return self.data_reply
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
+
+    async def _meet(self, session: Any) -> None:
+        """Hold the first message until a message of another session is in DATA as well.
+
+        A client sends one message at a time, so that other session is another client. All
+        sessions share the server's event loop: the held one waits without blocking the rest.
+        After ``hold_first_data`` seconds it goes on anyway, so a test fails rather than hangs.
+        """
+        if self._held is None:
+            self._held, self._second = session, asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._second.wait(), self.hold_first_data)
+            self._second = None
+        elif session is not self._held and self._second is not None:
+            self.overlapped = True
+            self._second.set()
 
     def authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
@@ -109,16 +133,22 @@ class SmtpServer:
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self) -> SmtpServer:
         # A Controller cannot be started twice; a restart is a new one on the same port.
-        self.controller = Controller(
+        controller = Controller(
             self.mailbox,
             hostname="127.0.0.1",
             port=self.port,
             authenticator=self.mailbox.authenticate,
             auth_require_tls=False,
         )
-        self.controller.start()
+        try:
+            controller.start()
+        except OSError:
+            controller.loop.close()  # the port was taken: its thread ended without serving
+            raise
+        self.controller = controller
+        return self
 
     def stop(self) -> None:
         if self.controller is not None:
@@ -128,8 +158,7 @@ class SmtpServer:
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(Mailbox(), free_port())
-    server.start()
+    server = on_a_free_port(lambda port: SmtpServer(Mailbox(), port).start())
     yield server
     server.stop()
 
@@ -427,10 +456,10 @@ def test_the_user_and_password_in_mail_url_log_in(
 def test_the_mail_password_never_shows_in_errors_or_the_job_list(
     make_app: Callable[..., Flask], instance_dir: Path
 ) -> None:
-    closed = free_port()
-    app = make_app(instance_dir, MAIL_URL=f"smtp://driehoek:geheim-0451@127.0.0.1:{closed}")
-    mail_id = write(app, lambda s: send_test_mail(s, MENTOR))
-    deliver(app)
+    with closed_port() as closed:  # nothing listens there while the mail is tried
+        app = make_app(instance_dir, MAIL_URL=f"smtp://driehoek:geheim-0451@127.0.0.1:{closed}")
+        mail_id = write(app, lambda s: send_test_mail(s, MENTOR))
+        deliver(app)
     listed = app.test_cli_runner().invoke(args=["jobs", "list"])
     mail = mail_row(app, mail_id)
     assert mail.last_error and "not reachable" in mail.last_error
@@ -547,7 +576,9 @@ def start_worker(settings: dict[str, str], *args: str) -> subprocess.Popen[str]:
 def test_two_worker_processes_send_every_mail_exactly_once(
     app: Flask, smtp: SmtpServer, database_url: str
 ) -> None:
-    smtp.mailbox.data_delay = 0.02  # long enough for the two workers to overlap
+    # The first mail either worker sends is held at the server until the other worker is
+    # sending one too: both workers must have claimed work, whichever starts first.
+    smtp.mailbox.hold_first_data = 30.0
 
     def thirty(s: Session) -> OutgoingMail:
         for n in range(30):
@@ -556,19 +587,31 @@ def test_two_worker_processes_send_every_mail_exactly_once(
 
     write(app, thirty)
     settings = worker_settings(database_url, smtp)
+    settings["MAIL_URL"] = f"{smtp.url}?timeout=120"  # outlasts the hold
     workers = [start_worker(settings, "--once") for _ in range(2)]
-    outputs = [w.communicate(timeout=90) for w in workers]
+    try:
+        outputs = [w.communicate(timeout=180) for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.communicate()
     for worker, (_, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err
 
+    assert smtp.mailbox.overlapped, "one worker sent its first mail before the other sent any"
+    ran = [int(out.rsplit(" after ", 1)[1].split(" ")[0]) for out, _ in outputs]
+    assert all(n >= 1 for n in ran), outputs
+    assert sum(ran) == 30, outputs
     with app.extensions["db_sessionmaker"]() as s:
         mails = s.scalars(select(OutgoingMail)).all()
     received = [m["Message-ID"] for m in smtp.mailbox.messages()]
     assert len(received) == 30
-    assert sorted(received) == sorted(m.message_id for m in mails)
+    assert sorted(received) == sorted(m.message_id for m in mails)  # each exactly once
+    assert sorted(r for e in smtp.mailbox.envelopes for r in e.rcpt_tos) == sorted(
+        f"mentor{n}@sint-jozef.example" for n in range(30)
+    )
     assert {(m.state, m.attempts) for m in mails} == {(MailState.SENT, 1)}
-    ran = [int(out.rsplit("after ", 1)[1].split(" ")[0]) for out, _ in outputs]
-    assert sum(ran) == 30, outputs
 
 
 def test_a_stopping_worker_finishes_the_mail_at_hand_and_leaves_the_rest(
