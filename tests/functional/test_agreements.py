@@ -247,7 +247,10 @@ def _counts(app: Flask) -> tuple[int, int, str]:
         return (
             int(s.scalar(select(func.count()).select_from(Signature)) or 0),
             int(s.scalar(select(func.count()).select_from(ChangeRecord)) or 0),
-            ",".join(d.state.value for d in s.scalars(select(AgreementDocument))),
+            ",".join(
+                d.state.value
+                for d in s.scalars(select(AgreementDocument).order_by(AgreementDocument.id))
+            ),
         )
 
 
@@ -270,8 +273,13 @@ def test_someone_who_is_no_party_gets_403_and_nothing_changes(
         # Nor do they see it or its PDF.
         assert outsider.get(f"/agreements/{agreement}").status_code == 404
         assert outsider.get(f"/agreements/documents/{document.id}.pdf").status_code == 404
+    # Someone signed in as nobody, with a valid CSRF token of their own (from a public page):
+    # refused for not being signed in, not for the token.
     anonymous = english_client(app)
-    assert anonymous.post(f"/agreements/documents/{document.id}/sign").status_code in (400, 401)
+    token = csrf(text(anonymous.get("/verify")))
+    response = post_signature(anonymous, token, document.id, document.text_sha256)
+    assert response.status_code == 401
+    assert "You are not signed in" in text(response)
     assert _counts(app) == before
     # The student's own page, from a student's launch, is not a coach's to manage.
     refused = post(parties.student, f"/agreements/{agreement}", f"/agreements/{agreement}/send")

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from lti_app import db
 from lti_app.jobs.models import Job, JobState
 from lti_app.jobs.worker import run_due
-from lti_app.roster.models import Role
+from lti_app.roster.models import Course, Role
 from lti_app.roster.service import count_members
+from lti_app.roster.sync import latest_sync
 from tests.functional.test_nrps import COURSE_SIZE, course, course_roster, roster_lms  # noqa: F401
-from tests.launching import FlaskBrowser
-from tests.lms import LEARNER, Person
+from tests.launching import FlaskBrowser, launch
+from tests.lms import INSTRUCTOR, LEARNER, Person, TestLMS
 
 
 def _sync_jobs(app: Flask) -> list[Job]:
@@ -90,9 +91,29 @@ def test_a_student_may_not_start_a_sync(
 
 
 def test_sync_status_of_another_course_is_not_shown(
-    app: Flask, course: int, browser: FlaskBrowser
+    app: Flask, course: int, lms: TestLMS, browser: FlaskBrowser
 ) -> None:
-    assert browser.get(browser.base + "/coach/roster/sync/999").status == 404
+    # A coach of course-2 opens Driehoek from there: that launch queues course-2's sync.
+    other_coach = Person("coach-2", "Wim Claes", [INSTRUCTOR], "wim@hogeschool.example")
+    other_browser = FlaskBrowser(app.test_client())
+    other_course = {"context_id": "course-2", "context_title": "Stage LO", "context_label": "LO"}
+    assert launch(other_browser, lms, other_coach, context=other_course).status == 200
+    with app.app_context():
+        s = db.session()
+        course_2 = s.scalars(select(Course).where(Course.context_id == "course-2")).one()
+        assert course_2.id != course
+        theirs = latest_sync(s, course_2)
+        ours = latest_sync(s, s.get(Course, course))
+    assert theirs is not None and ours is not None and theirs.id != ours.id
+
+    status = "/coach/roster/sync/{}"
+    shown = other_browser.get(browser.base + status.format(theirs.id))
+    assert shown.status == 200 and "Stage LO" in shown.text  # the job is there, for its course
+    assert browser.get(browser.base + status.format(ours.id)).status == 200
+    refused = browser.get(browser.base + status.format(theirs.id))
+    assert refused.status == 404
+    assert "Stage LO" not in refused.text
+    assert other_browser.get(browser.base + status.format(ours.id)).status == 404
 
 
 def test_a_student_who_leaves_the_course_keeps_their_placement_and_stays_in_the_pipeline(
