@@ -82,6 +82,9 @@ def register_logging(app: Flask) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         app.logger.handlers = [handler]
         app.logger.propagate = False
+    from lti_app.core.logs import redact_logs
+
+    redact_logs(app)  # no record carries a sign-in or other token
 
 
 def register_extensions(app: Flask) -> None:
@@ -104,15 +107,18 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> Any:
-        from lti_app.placements.models import Mentor
         from lti_app.roster.models import Person
 
         kind, _, raw = user_id.partition(":")
-        if not raw.isdigit():
+        if kind == "guest":
+            # A school mentor (guest) is known by a live guest session's secret, not by their
+            # id: a bare "mentor:<id>" signs nobody in, so an ended session's cookie is dead.
+            from lti_app.placements.mentor_views import load_guest
+
+            return load_guest(raw)
+        if kind != "person" or not raw.isdigit():
             return None
-        # LMS people and school mentors (guests) are told apart by the prefix of their id.
-        model = {"person": Person, "mentor": Mentor}.get(kind)
-        return db.session().get(model, int(raw)) if model else None
+        return db.session().get(Person, int(raw))
 
 
 def select_locale() -> str | None:
@@ -153,9 +159,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from lti_app.core.input import refuse_unstorable_input
     from lti_app.security import check_view_declared
 
     app.before_request(check_view_declared)
+    app.before_request(refuse_unstorable_input)  # NUL and other control characters: 400
 
     @app.context_processor
     def _template_helpers() -> dict[str, Any]:

@@ -52,6 +52,11 @@ def _str(value: str) -> str:
     return value
 
 
+def _hosts(value: str) -> tuple[str, ...]:
+    """A comma-separated list of host names or addresses, compared lowercase, without brackets."""
+    return tuple(h.strip().strip("[]").rstrip(".").lower() for h in value.split(",") if h.strip())
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -76,6 +81,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SESSION_HOURS", _int, 8, "how long a launched session lasts"),
     Setting("DYNAMIC_REGISTRATION", _bool, True, "allow LTI Dynamic Registration"),
     Setting("HTTP_TIMEOUT_SECONDS", _int, 10, "timeout for calls to the LMS"),
+    Setting(
+        "OUTBOUND_PRIVATE_HOSTS",
+        _hosts,
+        None,
+        "hosts Driehoek may fetch from although they resolve to private addresses",
+    ),
     # A lecture hall behind one NAT address may open Driehoek at once: keep this generous.
     Setting("LAUNCH_RATE_LIMIT", _str, "600/minute", "launches and logins per client address"),
     Setting("INVITATION_VALID_DAYS", _int, 14, "days a mentor's sign-in link stays valid"),
@@ -158,6 +169,7 @@ def load_settings(
     values["DATABASE_URL"] = _normalise_database_url(values["DATABASE_URL"])
     if values["SANDBOX_URL"] is None:
         values["SANDBOX_URL"] = values["BASE_URL"]
+    values["OUTBOUND_PRIVATE_HOSTS"] = _private_hosts(values)
     if values["DRIEHOEK_ENV"] == "production" and values["CLOCK_SHIFT_SECONDS"]:
         raise SettingsError("CLOCK_SHIFT_SECONDS is for tests and demonstrations, not production.")
     if values["DRIEHOEK_ENV"] == "production" and not str(values["BASE_URL"]).startswith("https"):
@@ -165,6 +177,20 @@ def load_settings(
             "BASE_URL must be https in production: LMS iframes need secure cookies."
         )
     return Settings(values)
+
+
+def _private_hosts(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """Named hosts win; by default none in production, and elsewhere this machine and the
+    sandbox LMS (which exists only outside production), so development works out of the box."""
+    given = values["OUTBOUND_PRIVATE_HOSTS"]
+    if isinstance(given, str):
+        return _hosts(given)
+    if given is not None:
+        return tuple(given)
+    if values["DRIEHOEK_ENV"] == "production":
+        return ()
+    sandbox = urlsplit(str(values["SANDBOX_URL"])).hostname
+    return ("localhost", "127.0.0.1", "::1", *([sandbox] if sandbox else []))
 
 
 def _normalise_database_url(url: str) -> str:

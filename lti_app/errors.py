@@ -6,13 +6,30 @@ JSON callers get ``{"error": …, "reason": …}``. Nothing shows a stack trace.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+import psycopg
 from flask import Flask, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from lti_app import db
+
+# The database cannot be reached (down, refusing connections, a connection lost mid-request, a
+# pool with no connection to give, an SQLite file that cannot be opened): the service is
+# unavailable (503), not broken (500). SQLAlchemy wraps psycopg's errors; the raw ones come
+# from code that talks to a psycopg connection directly.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+RETRY_AFTER_SECONDS = 120
 
 
 class DriehoekError(Exception):
@@ -68,18 +85,54 @@ STATUS_TEXT = {
         _l("Something went wrong on our side"),
         _l("Nothing you entered was lost. Try again in a moment."),
     ),
+    503: (_l("Driehoek cannot reach its database right now"), _l("Try again in a few minutes.")),
 }
 
 
-def render_error(status: int, title: Any, message: Any, advice: Any, reason: str) -> Any:
+def render_error(
+    status: int,
+    title: Any,
+    message: Any,
+    advice: Any,
+    reason: str,
+    details: list[Any] | None = None,
+) -> Any:
     if _wants_json():
         return {"error": str(title), "reason": reason}, status
-    return (
-        render_template(
-            "errors/error.html", status=status, title=title, message=message, advice=advice
-        ),
-        status,
+    page = render_template(
+        "errors/error.html",
+        status=status,
+        title=title,
+        message=message,
+        advice=advice,
+        details=details or [],
     )
+    if details:  # what someone typed, shown back to them: kept in no cache
+        return page, status, {"Cache-Control": "no-store"}
+    return page, status
+
+
+def database_unavailable(exc: BaseException) -> Any:
+    """The 503 page (or JSON), rendered without touching the database again."""
+    from lti_app.extensions import login_manager
+
+    with contextlib.suppress(*DATABASE_UNAVAILABLE):
+        db.session().rollback()
+    # The page's header shows who is signed in; loading them needs the database, so this
+    # response is rendered as for nobody.
+    g._login_user = login_manager.anonymous_user()
+    # The driver's own words (not SQLAlchemy's, which append the statement and its parameters).
+    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""]
+    current_app.logger.error(
+        "database unavailable on %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(exc).__name__,
+        cause[0][:300],
+    )
+    title, advice = STATUS_TEXT[503]
+    body, status = render_error(503, title, None, advice, "database unavailable")
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -92,10 +145,17 @@ def register_errorhandlers(app: Flask) -> None:
         extra = getattr(exc, "extra", None)
         if extra is not None:
             g.error_extra = extra
-        return render_error(exc.status, exc.title, exc.message, exc.advice, exc.reason)
+        details = getattr(exc, "details", None)
+        return render_error(exc.status, exc.title, exc.message, exc.advice, exc.reason, details)
+
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.register_error_handler(unavailable, database_unavailable)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
+        # An error handler that itself failed on the database ends here as a 500 about it.
+        if isinstance(getattr(exc, "original_exception", None), DATABASE_UNAVAILABLE):
+            return database_unavailable(exc.original_exception)  # type: ignore[attr-defined]
         status = exc.code or 500
         title, advice = STATUS_TEXT.get(status, STATUS_TEXT[400])
         return render_error(status, title, None, advice, exc.name)

@@ -6,6 +6,7 @@ from lti_app.lti.models import Deployment, LaunchState, Platform, ToolKey
 from lti_app.notifications.models import BouncedAddress, OutgoingMail
 from lti_app.placements.models import (
     ChangeRecord,
+    GuestSession,
     HourEntry,
     Mentor,
     MentorInvitation,
@@ -23,6 +24,7 @@ __all__ = [
     "ChangeRecord",
     "Course",
     "Deployment",
+    "GuestSession",
     "HourEntry",
     "Job",
     "LaunchState",

@@ -22,6 +22,7 @@ from wtforms.widgets import HiddenInput
 
 from lti_app.agreements.defaults import DEFAULT_ORDER, ORDERS, SECTION_TITLES, parse_order
 from lti_app.agreements.text import FIELD_LABELS, FIELD_LIMIT, order_text
+from lti_app.core.input import one_line
 
 REASON_LIMIT = 2000
 ADDENDUM_LIMIT = 8000
@@ -111,14 +112,14 @@ class TemplateForm(FlaskForm):
 
     programme = StringField(
         _l("Programme"),
-        validators=[InputRequired(message=_l("Name the programme.")), Length(max=200)],
+        validators=[InputRequired(message=_l("Name the programme.")), Length(max=200), one_line],
     )
     language = SelectField(
         _l("Language of the agreement"),
         choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")],
         default="nl",
     )
-    college_name = StringField(_l("Name of the college"), validators=[Length(max=300)])
+    college_name = StringField(_l("Name of the college"), validators=[Length(max=300), one_line])
     signing_order = SelectField(_l("Signing order"), default=DEFAULT_ORDER)
 
     def sections(self) -> list[dict[str, Any]]:

@@ -337,10 +337,10 @@ def _fields_page(form: FieldsForm, agreement: Agreement, placement: Placement, s
 @bp.route("/agreements/documents/<int:document_id>/sign", methods=["POST"])
 @requires(Permission.SIGN_AGREEMENT)
 def sign(document_id: int) -> Any:
-    """Any party signs here; someone who is no party to the agreement gets 403.
+    """Any party signs here. Someone who is no party to the agreement gets the same answer as
+    for a document that does not exist, so the answer tells nobody which documents exist.
 
-    :raise 403: not a party to this agreement.
-    :raise 404: no such document.
+    :raise 404: no such document, or not a party to its agreement.
     """
     s = db.session()
     document = service.get_document(s, document_id)
@@ -350,7 +350,7 @@ def sign(document_id: int) -> Any:
     viewer = viewer_of(placement, document.agreement) if placement else None
     if viewer is None or placement is None:
         current_app.logger.info("agreement %s: %s is no party", document.agreement_id, actor_key())
-        abort(403)
+        abort(404)
     form = SignForm()
     agreement = document.agreement
     if not form.validate_on_submit():

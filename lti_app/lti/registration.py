@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_app.lti import outbound
 from lti_app.lti.models import Deployment, Platform
 
 SCOPES = (
@@ -137,7 +138,7 @@ def tool_configuration(urls: ToolUrls, title: str) -> dict[str, Any]:
 
 def dynamic_register(
     session: Session,
-    http: requests.Session,
+    http: outbound.OutboundSession,
     urls: ToolUrls,
     openid_configuration_url: str,
     registration_token: str | None,
@@ -146,52 +147,45 @@ def dynamic_register(
 ) -> Platform:
     """Run steps 2–4 of dynamic registration.
 
+    Every URL here comes from whoever opened ``/lti/register``: ``http`` (``lti.outbound``)
+    fetches only what may be fetched, and no message repeats what the platform answered.
+
     :raise RegistrationError: the configuration cannot be read or is inconsistent, or the platform
-        refused the registration.
+        refused the registration; its message says why in words, for the administrator.
     """
     parts = urlsplit(openid_configuration_url or "")
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise RegistrationError("The platform sent no valid openid_configuration URL.")
+        raise RegistrationError(_l("The platform sent no valid openid_configuration URL."))
     if require_https and parts.scheme != "https":
-        raise RegistrationError("The platform's configuration URL must use https.")
-    try:
-        response = http.get(openid_configuration_url)
-        response.raise_for_status()
-        config = response.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise RegistrationError(f"The platform's configuration could not be read ({exc}).") from exc
-    if not isinstance(config, dict):
-        raise RegistrationError("The platform's configuration is not a JSON object.")
+        raise RegistrationError(_l("The platform's configuration URL must use https."))
+    config = _read_configuration(http, openid_configuration_url)
     issuer = config.get("issuer")
     if not isinstance(issuer, str) or not _issuer_matches(issuer, openid_configuration_url):
-        raise RegistrationError("The platform's issuer does not match its configuration URL.")
+        raise RegistrationError(_l("The platform's issuer does not match its configuration URL."))
     needed = ("registration_endpoint", "authorization_endpoint", "token_endpoint", "jwks_uri")
     missing = [k for k in needed if not isinstance(config.get(k), str)]
     if missing:
-        raise RegistrationError("The platform's configuration lacks " + ", ".join(missing) + ".")
-    headers = {"Content-Type": "application/json"}
-    if registration_token:
-        headers["Authorization"] = f"Bearer {registration_token}"
-    try:
-        answer = http.post(
-            config["registration_endpoint"],
-            json=tool_configuration(urls, title),
-            headers=headers,
-        )
-    except requests.RequestException as exc:
-        raise RegistrationError(f"The platform could not be reached ({exc}).") from exc
-    if answer.status_code >= 400:
-        detail = answer.text[:300]
         raise RegistrationError(
-            f"The platform refused the registration (HTTP {answer.status_code}): {detail}"
+            _l("The platform's configuration lacks %(fields)s.", fields=", ".join(missing))
         )
-    try:
-        registered = answer.json()
-    except ValueError as exc:
-        raise RegistrationError("The platform's answer is not JSON.") from exc
-    client_id = registered.get("client_id") if isinstance(registered, dict) else None
+    for field in needed:
+        try:
+            http.policy.check_url(config[field])
+        except outbound.OutboundError as exc:
+            raise RegistrationError(
+                _l(
+                    "The platform's configuration gives an address for %(field)s that Driehoek "
+                    "may not use: %(reason)s.",
+                    field=field,
+                    reason=exc.message,
+                )
+            ) from exc
+    registered = _send_registration(
+        http, config["registration_endpoint"], tool_configuration(urls, title), registration_token
+    )
+    client_id = registered.get("client_id")
     if not isinstance(client_id, str) or not client_id:
-        raise RegistrationError("The platform's answer has no client_id.")
+        raise RegistrationError(_l("The platform's answer has no client_id."))
     lti_config = registered.get(TOOL_CONFIGURATION) or {}
     deployment_id = lti_config.get("deployment_id") if isinstance(lti_config, dict) else None
     platform_config = config.get("https://purl.imsglobal.org/spec/lti-platform-configuration")
@@ -214,6 +208,70 @@ def dynamic_register(
         name=name,
         source="dynamic",
     )
+
+
+def _read_configuration(http: outbound.OutboundSession, url: str) -> dict[str, Any]:
+    """Step 2: the platform's OpenID configuration, a JSON object (DR §3.4).
+
+    :raise RegistrationError: refused, failed, not 2xx, or not a JSON object.
+    """
+    try:
+        response = http.get(url)  # at most the session's MAX_DOCUMENT_BYTES
+    except outbound.OutboundError as exc:
+        raise RegistrationError(_unreadable(exc.message)) from exc
+    if not 200 <= response.status_code < 300:
+        raise RegistrationError(_unreadable(outbound.http_status_message(response.status_code)))
+    try:
+        config = response.json()
+    except (ValueError, RecursionError) as exc:
+        raise RegistrationError(_unreadable(outbound.NOT_JSON)) from exc
+    if not isinstance(config, dict):
+        raise RegistrationError(_l("The platform's configuration is not a JSON object."))
+    return config
+
+
+def _unreadable(reason: Any) -> Any:
+    return _l("The platform's configuration could not be read: %(reason)s.", reason=reason)
+
+
+def _send_registration(
+    http: outbound.OutboundSession, endpoint: str, body: dict[str, Any], token: str | None
+) -> dict[str, Any]:
+    """Step 3: POST our configuration with the registration token; the platform's answer.
+
+    Not redirected: the token goes only where the platform's configuration said.
+
+    :raise RegistrationError: refused, failed, not 2xx, or not a JSON object.
+    """
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        answer = http.post(
+            endpoint,
+            json=body,
+            headers=headers,
+            allow_redirects=False,
+        )
+    except outbound.OutboundError as exc:
+        raise RegistrationError(
+            _l("The platform could not be reached to register: %(reason)s.", reason=exc.message)
+        ) from exc
+    if not 200 <= answer.status_code < 300:
+        # The body is not shown: it is the platform's (or whatever answered) to say, not ours.
+        raise RegistrationError(
+            _l(
+                "The platform refused the registration (HTTP %(status)s).",
+                status=answer.status_code,
+            )
+        )
+    try:
+        registered = answer.json()
+    except (ValueError, RecursionError) as exc:
+        raise RegistrationError(_l("The platform's answer is not valid JSON.")) from exc
+    if not isinstance(registered, dict):
+        raise RegistrationError(_l("The platform's answer is not a JSON object."))
+    return registered
 
 
 def _issuer_matches(issuer: str, configuration_url: str) -> bool:

@@ -44,9 +44,8 @@ from sqlalchemy.orm import Session
 
 from lti_app.errors import DriehoekError
 from lti_app.extensions import cache
-from lti_app.lti import keys
+from lti_app.lti import keys, outbound
 from lti_app.lti.models import Platform
-from lti_app.lti.tool import TimeoutSession
 
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 NRPS_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
@@ -72,6 +71,9 @@ class ServiceFailure(enum.StrEnum):
     BAD_RESPONSE = "bad_response"  # not JSON, or not the shape the spec prescribes
     HTTP_ERROR = "http_error"  # any other status (5xx mostly): worth a retry later
     NOT_OFFERED = "not_offered"  # the platform never told us where the service is
+    # The address is one Driehoek may not call: plain http in production, or a private network
+    # (lti.outbound). Only a changed registration or setting helps, not a retry.
+    REFUSED = "refused"
 
 
 class LtiServiceError(DriehoekError):
@@ -136,7 +138,7 @@ def service_client(
     session: Session,
     platform: Platform,
     *,
-    http: requests.Session | None = None,
+    http: outbound.OutboundSession | None = None,
     token_cache: TokenCache | None = None,
 ) -> LtiServices:
     """The LTI services of ``platform``, for a view or a job (an app context, no request).
@@ -146,7 +148,7 @@ def service_client(
     return HttpLtiServices(
         session,
         PlatformEndpoint.of(platform),
-        http=http or TimeoutSession(current_app.config["HTTP_TIMEOUT_SECONDS"]),
+        http=http or outbound.session_from_config(current_app.config),
         token_cache=token_cache if token_cache is not None else cache,
         owns_http=http is None,
     )
@@ -177,7 +179,7 @@ class HttpLtiServices(LtiServices):
         session: Session,
         endpoint: PlatformEndpoint,
         *,
-        http: requests.Session,
+        http: outbound.OutboundSession,
         token_cache: TokenCache,
         owns_http: bool = False,
     ):
@@ -193,7 +195,7 @@ class HttpLtiServices(LtiServices):
 
     # -- services --------------------------------------------------------------------------
     def get_memberships_page(self, url: str) -> MembershipsPage:
-        response = self._get(url, (NRPS_SCOPE,), NRPS_MEDIA_TYPE)
+        response = self._get(url, (NRPS_SCOPE,), NRPS_MEDIA_TYPE, outbound.MAX_ROSTER_PAGE_BYTES)
         body = _json(response, "membership container")
         members = body.get("members")
         if not isinstance(members, list):
@@ -213,18 +215,18 @@ class HttpLtiServices(LtiServices):
             context=context if isinstance(context, Mapping) else {},
         )
 
-    def _get(self, url: str, scopes: Sequence[str], accept: str) -> requests.Response:
+    def _get(
+        self, url: str, scopes: Sequence[str], accept: str, max_bytes: int
+    ) -> requests.Response:
         """GET with a bearer token; a cached token the service refuses is replaced once."""
         token, cached = self._token(scopes)
-        response = self._request(
-            "GET", url, headers={"Authorization": f"Bearer {token}", "Accept": accept}
-        )
+        headers = {"Authorization": f"Bearer {token}", "Accept": accept}
+        response = self._request("GET", url, max_bytes, headers=headers)
         if response.status_code == 401 and cached:
             # Revoked early, or the platform restarted and forgot it: not yet a failure.
             token, _cached = self._token(scopes, fresh=True)
-            response = self._request(
-                "GET", url, headers={"Authorization": f"Bearer {token}", "Accept": accept}
-            )
+            headers = {"Authorization": f"Bearer {token}", "Accept": accept}
+            response = self._request("GET", url, max_bytes, headers=headers)
         if response.status_code == 401:
             self._cache.delete(self._cache_key(scopes))
         _raise_for_status(response, url)
@@ -262,7 +264,11 @@ class HttpLtiServices(LtiServices):
             "scope": " ".join(sorted(scopes)),
         }
         response = self._request(
-            "POST", endpoint.token_url, data=data, headers={"Accept": "application/json"}
+            "POST",
+            endpoint.token_url,
+            outbound.MAX_TOKEN_BYTES,
+            data=data,
+            headers={"Accept": "application/json"},
         )
         if response.status_code in (400, 401, 403):
             raise LtiServiceError(
@@ -306,17 +312,29 @@ class HttpLtiServices(LtiServices):
         return "lti-access-token-" + hashlib.sha256(raw.encode()).hexdigest()
 
     # -- HTTP --------------------------------------------------------------------------------
-    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+    def _request(self, method: str, url: str, max_bytes: int, **kwargs: Any) -> requests.Response:
         if urlsplit(url).scheme not in ("http", "https"):
             raise LtiServiceError(ServiceFailure.NOT_OFFERED, "service URL is not http(s)")
         try:
-            return self._http.request(method, url, allow_redirects=False, **kwargs)
-        except requests.Timeout as exc:
-            raise LtiServiceError(ServiceFailure.TIMEOUT, f"{method} timed out") from exc
-        except requests.RequestException as exc:
-            raise LtiServiceError(
-                ServiceFailure.UNREACHABLE, f"{method} failed: {type(exc).__name__}"
-            ) from exc
+            return self._http.request(
+                method, url, allow_redirects=False, max_bytes=max_bytes, **kwargs
+            )
+        except outbound.OutboundError as exc:
+            raise LtiServiceError(_OUTBOUND_FAILURES[exc.failure], f"{method} {exc}") from exc
+
+
+# How a refused or failed call to the platform counts for a service (and whether to retry it).
+_OUTBOUND_FAILURES = {
+    outbound.Failure.BAD_URL: ServiceFailure.NOT_OFFERED,
+    outbound.Failure.NOT_HTTPS: ServiceFailure.REFUSED,
+    outbound.Failure.PRIVATE_ADDRESS: ServiceFailure.REFUSED,
+    outbound.Failure.UNKNOWN_HOST: ServiceFailure.UNREACHABLE,
+    outbound.Failure.UNREACHABLE: ServiceFailure.UNREACHABLE,
+    outbound.Failure.TLS: ServiceFailure.UNREACHABLE,
+    outbound.Failure.TIMEOUT: ServiceFailure.TIMEOUT,
+    outbound.Failure.TOO_LARGE: ServiceFailure.BAD_RESPONSE,
+    outbound.Failure.TOO_MANY_REDIRECTS: ServiceFailure.BAD_RESPONSE,
+}
 
 
 @functools.lru_cache(maxsize=8)

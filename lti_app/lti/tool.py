@@ -23,7 +23,9 @@ What pylti1p3 2.0.0 leaves open and this module closes:
 - the nonce was checked *before* the signature, so a forged token could burn a real nonce;
 - every ``LtiException`` became a 500: here each failure becomes a typed ``LaunchError`` (4xx);
 - cookies lacked ``Partitioned``, so browsers blocking third-party cookies lost the state;
-- key sets were fetched without a timeout.
+- key sets were fetched from any address, without a time or size limit, and an error answer
+  was cached as the key set: here they come through ``lti.outbound``, and only a 2xx JSON
+  object is kept.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
-import requests
 from flask import Response, current_app
 from flask import request as flask_request
 from flask_babel import lazy_gettext as _l
@@ -57,7 +58,7 @@ from sqlalchemy.orm import Session
 
 from lti_app.errors import LaunchError
 from lti_app.extensions import cache
-from lti_app.lti import keys
+from lti_app.lti import keys, outbound
 from lti_app.lti.models import Deployment, Platform
 from lti_app.lti.state import StateStore
 
@@ -83,19 +84,6 @@ LOGIN_PARAMS = (
     "client_id",
     "lti_deployment_id",
 )
-
-
-class TimeoutSession(requests.Session):
-    """requests.Session whose calls cannot hang a worker on a slow LMS."""
-
-    def __init__(self, timeout: float):
-        super().__init__()
-        self._timeout = timeout
-        self.headers["User-Agent"] = "Driehoek LTI tool"
-
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self._timeout)
-        return super().request(*args, **kwargs)
 
 
 class _LazyKeyRegistration(Registration):
@@ -388,6 +376,38 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             self._registration.set_key_set(key_set)
         return key_set
 
+    def fetch_public_key(self, key_set_url: str) -> Any:
+        """The platform's key set from the cache, or fetched through ``lti.outbound``.
+
+        :raise LaunchError: it could not be fetched, or is no JSON object; what the platform
+            answered is never shown.
+        """
+        storage = self._public_key_cache_data_storage
+        cache_key = _key_set_cache_key(key_set_url)
+        cached = storage.get_value(cache_key) if storage is not None else None
+        if cached:
+            return cached
+        try:
+            response = self._requests_session.get(key_set_url)
+        except outbound.OutboundError as exc:
+            raise LaunchError(
+                f"key set not fetched: {exc}", _keys_unavailable(exc.message)
+            ) from exc
+        if not 200 <= response.status_code < 300:
+            raise LaunchError(
+                f"key set answered HTTP {response.status_code}",
+                _keys_unavailable(outbound.http_status_message(response.status_code)),
+            )
+        try:
+            key_set = response.json()
+        except (ValueError, RecursionError) as exc:
+            raise LaunchError("key set is not JSON", _keys_unavailable(outbound.NOT_JSON)) from exc
+        if not isinstance(key_set, dict):
+            raise LaunchError("key set is not a JSON object", _keys_unavailable(outbound.NOT_JSON))
+        if storage is not None:
+            storage.set_value(cache_key, key_set, self._public_key_cache_lifetime)
+        return key_set
+
     def validate_jwt_signature(self) -> HardenedMessageLaunch:
         public_key, alg = self.get_public_key()
         if alg not in ALLOWED_ALGORITHMS:
@@ -501,6 +521,13 @@ _CLOCK = _l("The learning platform's clock and ours disagree.")
 _ANONYMOUS = _l("Driehoek needs to know who you are, but the platform sent no user.")
 
 
+def _keys_unavailable(reason: Any) -> Any:
+    return _l(
+        "Driehoek could not fetch your learning platform's keys to check the sign-in: %(reason)s.",
+        reason=reason,
+    )
+
+
 class Tool:
     """Builds the pylti1p3 objects for one request: the only place that knows their wiring."""
 
@@ -516,7 +543,7 @@ class Tool:
         self._cookies = PartitionedCookieService(
             self._request, config["COOKIE_SECURE"], config["LAUNCH_STATE_TTL_SECONDS"]
         )
-        self._http = TimeoutSession(config["HTTP_TIMEOUT_SECONDS"])
+        self._http = outbound.session_from_config(config)
 
     @property
     def tool_conf(self) -> DatabaseToolConf:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import wraps
 from typing import Any
 
 from flask import (
@@ -11,6 +12,7 @@ from flask import (
     current_app,
     g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -23,10 +25,11 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 
 from lti_app import db
 from lti_app.errors import LaunchError, LaunchForbidden
-from lti_app.extensions import csrf, limiter
+from lti_app.extensions import csrf, limiter, login_manager
 from lti_app.lti import registration
+from lti_app.lti.outbound import session_from_config
 from lti_app.lti.roles import map_roles
-from lti_app.lti.tool import DL_SETTINGS, LOGIN_PARAMS, MESSAGE_TYPE, TimeoutSession, Tool
+from lti_app.lti.tool import DL_SETTINGS, LOGIN_PARAMS, MESSAGE_TYPE, Tool
 from lti_app.roster.models import Role
 from lti_app.roster.service import record_launch
 from lti_app.roster.sync import request_sync
@@ -63,10 +66,42 @@ def login() -> Any:
     return _tool().login(_urls().launch)
 
 
+def _nobody_signed_in_unless_accepted(view: Any) -> Any:
+    """A launch the platform really sent signs in whoever came, or leaves nobody signed in in
+    this browser.
+
+    Whoever launches now may not be whoever was signed in before (a role changed in the LMS,
+    another person at a shared computer): a verified launch that is then refused must not leave
+    them the earlier session. Only this browser's session ends; sessions elsewhere are
+    untouched. A post that is no valid launch at all (any page on the internet can send one)
+    proves nothing about who sits at this browser, and changes nothing.
+    """
+
+    def forget() -> None:
+        session.clear()
+        g._login_user = login_manager.anonymous_user()  # the error page greets nobody
+        g.pop("permissions", None)
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            response = make_response(view(*args, **kwargs))
+        except Exception:
+            if g.get("launch_verified"):
+                forget()
+            raise
+        if response.status_code >= 400 and g.get("launch_verified"):
+            forget()
+        return response
+
+    return wrapped
+
+
 @bp.route("/lti/launch", methods=["POST"])
 @csrf.exempt
 @limiter.limit(lambda: current_app.config["LAUNCH_RATE_LIMIT"])
 @public
+@_nobody_signed_in_unless_accepted
 def launch() -> Any:
     """The launch (and deep-linking) redirect URI: verify, record who came, and sign them in."""
     tool = _tool()
@@ -81,6 +116,7 @@ def launch() -> Any:
             return render_template("lti/cookies_blocked.html", params=resume), 400
         raise
 
+    g.launch_verified = True  # signed by a registered platform, nonce spent: someone came
     claims = message_launch.get_launch_data()
     platform = tool.tool_conf.platform(claims["iss"], message_launch.get_client_id())
     if platform is None:  # deleted between validation and here
@@ -212,7 +248,7 @@ def register() -> Any:
             "lti/registered.html",
             error=_("Dynamic registration is switched off for this installation."),
         ), 403
-    http = TimeoutSession(current_app.config["HTTP_TIMEOUT_SECONDS"])
+    http = session_from_config(current_app.config)
     s = db.session()
     try:
         platform = registration.dynamic_register(

@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from lti_app import db
+from lti_app.core.input import one_line, text_file
 from lti_app.placements import service
 from lti_app.placements.models import Track
 
@@ -101,12 +102,12 @@ def _email_format(field: Any) -> None:
 class SchoolFields(Form):
     """A school's details: the school page edits them; placement forms create one inline."""
 
-    name = StringField(_l("Name of the school"), [Length(max=300)])
+    name = StringField(_l("Name of the school"), [Length(max=300), one_line])
     institution_number = StringField(_l("Instellingsnummer"), [Length(max=20)])
     street = StringField(_l("Street and number"), [Length(max=300)])
     postal_code = StringField(_l("Postal code"), [Length(max=10)])
     city = StringField(_l("Municipality"), [Length(max=120)])
-    contact_name = StringField(_l("Contact person (aanspreekpunt)"), [Length(max=200)])
+    contact_name = StringField(_l("Contact person (aanspreekpunt)"), [Length(max=200), one_line])
     contact_email = StringField(_l("Contact person's e-mail"), [Length(max=320)])
     contact_phone = StringField(_l("Contact person's phone"), [Length(max=40)])
 
@@ -165,7 +166,7 @@ class SchoolForm(FlaskForm, SchoolFields):
 
 
 class MentorFields(Form):
-    name = StringField(_l("Mentor's name"), [Length(max=300)])
+    name = StringField(_l("Mentor's name"), [Length(max=300), one_line])
     email = StringField(_l("Mentor's e-mail"), [Length(max=320)])
     subject = StringField(_l("Subject"), [Length(max=200)])
 
@@ -352,5 +353,6 @@ class ApproveForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField(
-        _l("CSV file"), validators=[FileRequired(message=_l("Choose the CSV file to import."))]
+        _l("CSV file"),
+        validators=[FileRequired(message=_l("Choose the CSV file to import.")), text_file],
     )

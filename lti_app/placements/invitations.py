@@ -237,18 +237,38 @@ def resend(
 def revoke(
     session: Session, invitation: MentorInvitation, by: Person, *, now: datetime | None = None
 ) -> None:
-    """Make the link stop working. A link that already signed the mentor in cannot be revoked.
+    """Make an unused link stop working.
+
+    A link that already signed the mentor in is not revoked: withdrawing it would end nothing
+    that a coach could see, so the coach is pointed to "sign out everywhere" (guest_sessions.py)
+    instead. One conditional UPDATE decides against :func:`spend`: a link is either spent or
+    revoked, never both, so no sign-in can come from a withdrawn link.
 
     :raise InvitationError: the link was used already.
     """
     if invitation.revoked_at is not None:
         return
-    if invitation.used_at is not None:
-        raise InvitationError(
-            _l("This link was already used: the mentor is signed in with it. It cannot be revoked.")
+    now = now or utcnow()
+    revoked = session.execute(
+        update(MentorInvitation)
+        .where(
+            MentorInvitation.id == invitation.id,
+            MentorInvitation.used_at.is_(None),
+            MentorInvitation.revoked_at.is_(None),
         )
-    invitation.revoked_at = now or utcnow()
-    invitation.state = InvitationState.REVOKED
+        .values(revoked_at=now, state=InvitationState.REVOKED)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(invitation)
+    if int(getattr(revoked, "rowcount", 0) or 0) != 1:
+        if invitation.revoked_at is not None:
+            return
+        raise InvitationError(
+            _l(
+                "This link was already used, so it can no longer be withdrawn. While the mentor "
+                "is signed in, “Sign out everywhere” ends their sign-ins."
+            )
+        )
     _record(session, invitation.id, "revoked", by.get_id(), {})
     session.flush()
 

@@ -2,7 +2,7 @@
 
 A mentor sees only the approved placements they are a mentor of, in any course. The coach sees,
 per mentor, each invitation's state: sent, opened, active (signed in), expired, revoked, or
-bounced when the mail server refused the address.
+bounced when the mail server refused the address; and on how many devices the mentor is signed in.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lti_app.db import utcnow
 from lti_app.notifications.models import BouncedAddress, MailState, OutgoingMail
+from lti_app.placements.guest_sessions import live_counts
 from lti_app.placements.models import (
     InvitationState,
     Mentor,
@@ -68,6 +69,7 @@ class MentorAccess:
     invitations: list[InvitationStatus]
     last_signed_in_at: datetime | None
     address_bounced: bool
+    devices: int = 0  # on how many devices the mentor is signed in now
 
     @property
     def latest(self) -> InvitationStatus | None:
@@ -129,6 +131,7 @@ def mentor_access(
     )
     mail_states = _mail_states(session, (i.mail_id for i in invitations))
     bounced = _bounced_addresses(session, (m.email for m in mentors))
+    devices = live_counts(session, mentor_ids, now=now)
     result = []
     for mentor in mentors:
         statuses = [
@@ -143,7 +146,13 @@ def mentor_access(
             if inv.mentor_id == mentor.id
         ]
         result.append(
-            MentorAccess(mentor, statuses, signed_in.get(mentor.id), mentor.email in bounced)
+            MentorAccess(
+                mentor,
+                statuses,
+                signed_in.get(mentor.id),
+                mentor.email in bounced,
+                devices.get(mentor.id, 0),
+            )
         )
     return result
 

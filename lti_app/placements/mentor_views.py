@@ -15,6 +15,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -24,6 +25,7 @@ from flask import (
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -34,10 +36,11 @@ from lti_app import db
 from lti_app.db import utcnow
 from lti_app.extensions import limiter
 from lti_app.notifications.service import InvalidAddress, normalise_address
+from lti_app.placements import guest_sessions
 from lti_app.placements import invitations as service
 from lti_app.placements import mentor_access as access
 from lti_app.placements.hours import group_by_week, hour_totals, placement_entries
-from lti_app.placements.models import InvitationState, Mentor, Placement
+from lti_app.placements.models import GuestSession, InvitationState, Mentor, Placement
 from lti_app.roster.models import Person
 from lti_app.security import Permission, public, requires
 
@@ -61,8 +64,9 @@ INVITATION_STATE_LABELS = {
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
     app = state.app
-    # The mentor's long sign-in lives in Flask-Login's remember cookie; mentor pages are opened
-    # top-level from a mail, never inside an LMS frame, so Lax suits it.
+    # The mentor's long sign-in lives in Flask-Login's remember cookie (it carries the guest
+    # session's secret, checked on every request); mentor pages are opened top-level from a
+    # mail, never inside an LMS frame, so Lax suits it.
     app.config.setdefault("REMEMBER_COOKIE_NAME", "driehoek_mentor")
     app.config.setdefault("REMEMBER_COOKIE_SECURE", bool(app.config.get("COOKIE_SECURE")))
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
@@ -70,6 +74,7 @@ def _setup(state: BlueprintSetupState) -> None:
     app.add_template_global(invitations_for)
     app.add_template_global(invitation_state_label)
     app.add_template_global(invitation_notice)
+    app.add_template_global(device_name)
 
 
 def invitations_for(placement: Placement) -> list[access.MentorAccess]:
@@ -156,6 +161,40 @@ class InviteForm(FlaskForm):
     )
 
 
+# -- who is signed in ---------------------------------------------------------------------------
+
+
+def load_guest(secret: str) -> Mentor | None:
+    """Flask-Login's user loader for guests (``guest:<secret>``, lti_app/__init__.py): the
+    mentor of a live guest session, or nobody. Runs on every request of a guest.
+
+    "Last used" is written (now and then, see guest_sessions.SEEN_EVERY) and committed here only
+    when the request has not begun work of its own: that work is its view's to commit.
+    """
+    s = db.session()
+    idle = not s.in_transaction()
+    guest = guest_sessions.find_live(s, secret)
+    if guest is None:
+        return None
+    if idle and guest_sessions.seen(s, guest):
+        s.commit()
+    g.guest_session_id = guest.id
+    return guest.mentor
+
+
+def _this_guest_session() -> int | None:
+    """The guest session of this browser, once current_user has been loaded."""
+    found = g.get("guest_session_id")
+    return int(found) if found is not None else None
+
+
+def device_name(guest: GuestSession) -> str:
+    """A device as its owner recognises it: "Chrome on Android"."""
+    if guest.browser and guest.system:
+        return _("%(browser)s on %(system)s", browser=guest.browser, system=guest.system)
+    return guest.browser or guest.system or _("Unknown browser")
+
+
 # -- the link in the mail -----------------------------------------------------------------------
 
 
@@ -218,19 +257,24 @@ def sign_in(token: str) -> Any:
     form = ButtonForm()
     if not form.validate_on_submit():
         abort(400)
+    # Whoever was signed in on this browser before: their session ends with this sign-in.
+    replaced = _this_guest_session() if _signed_in_mentor() is not None else None
     s = db.session()
     invitation, problem = service.spend(s, token)
     if problem is not None or invitation is None:
         s.rollback()
         return _dead_link(problem or service.LinkProblem.UNKNOWN, token)
     mentor = invitation.mentor
+    days = int(current_app.config["MENTOR_SESSION_DAYS"])
+    _guest, login = guest_sessions.start(
+        s, mentor, invitation, days=days, user_agent=request.headers.get("User-Agent", "")
+    )
+    if replaced is not None:
+        # Its cookie is overwritten here: left going, it would linger as a device nobody holds.
+        guest_sessions.end(s, replaced, by="system")
     s.commit()
     session.clear()  # whoever was signed in on this browser before
-    login_user(
-        mentor,
-        remember=True,
-        duration=timedelta(days=int(current_app.config["MENTOR_SESSION_DAYS"])),
-    )
+    login_user(login, remember=True, duration=timedelta(days=days))
     session["locale"] = mentor.locale
     current_app.logger.info("mentor %s signed in with invitation %s", mentor.id, invitation.id)
     return redirect(url_for("mentors.portal"), code=303)
@@ -305,6 +349,8 @@ def portal() -> Any:
         placements=placements,
         totals=totals,
         to_sign=waiting_for(s, mentor.get_id()),
+        devices=guest_sessions.live_sessions(s, mentor.id),
+        this_device=_this_guest_session(),
     )
 
 
@@ -333,12 +379,38 @@ def placement(placement_id: int) -> Any:
 @bp.route("/mentor/sign-out", methods=["POST"])
 @requires(Permission.MENTOR_PORTAL)
 def sign_out() -> Any:
+    """Ends this device's session on the server too: a copy of the cookie is worth nothing."""
     form = ButtonForm()
     if not form.validate_on_submit():
         abort(400)
+    mentor = _mentor()
+    guest_id = _this_guest_session()
+    if guest_id is not None:
+        s = db.session()
+        guest_sessions.end(s, guest_id, by=mentor.get_id())
+        s.commit()
+    return _signed_out_page()
+
+
+@bp.route("/mentor/sign-out-everywhere", methods=["POST"])
+@requires(Permission.MENTOR_PORTAL)
+def sign_out_everywhere() -> Any:
+    """Ends every session of this mentor, on every device (a lost phone, a shared computer)."""
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    mentor = _mentor()
+    s = db.session()
+    count = guest_sessions.end_all(s, mentor.id, by=mentor.get_id())
+    s.commit()
+    current_app.logger.info("mentor %s signed out on %s devices", mentor.id, count)
+    return _signed_out_page(everywhere=count)
+
+
+def _signed_out_page(**context: Any) -> Any:
     session.clear()
     logout_user()  # after clear(): it leaves a note in the session to delete the remember cookie
-    return render_template("mentor/signed_out.html")
+    return render_template("mentor/signed_out.html", **context)
 
 
 # -- the coach's buttons ------------------------------------------------------------------------
@@ -437,6 +509,42 @@ def resend(placement_id: int, invitation_id: int) -> Any:
         service.resend,
         lambda email: _("A new link was sent to %(email)s.", email=email),
     )
+
+
+@bp.route(
+    "/coach/placements/<int:placement_id>/mentors/<int:mentor_id>/sign-out-everywhere",
+    methods=["POST"],
+)
+@requires(Permission.MANAGE_PLACEMENTS)
+def end_sessions(placement_id: int, mentor_id: int) -> Any:
+    """The coach signs a mentor of this placement out on every device.
+
+    :raise 404: no such placement in the coach's course, or the person is no mentor of it.
+    """
+    coach = _coach()
+    found = _coach_placement(placement_id)
+    s = db.session()
+    mentor = s.get(Mentor, mentor_id)
+    if mentor is None or not service.is_placement_mentor(s, found.id, mentor.id):
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    count = guest_sessions.end_for_placement(s, found, mentor, coach.get_id())
+    s.commit()
+    current_app.logger.info(
+        "coach %s signed mentor %s out on %s devices", coach.id, mentor.id, count
+    )
+    if count:
+        message = ngettext(
+            "%(name)s is signed out on %(num)d device.",
+            "%(name)s is signed out on %(num)d devices.",
+            count,
+            name=mentor.display_name,
+        )
+    else:
+        message = _("%(name)s was not signed in on any device.", name=mentor.display_name)
+    _notify(found, message)
+    return _back(found)
 
 
 @bp.route(

@@ -1,4 +1,5 @@
-"""Schools (workplaces), placements, school mentors (external guests), invitations and hours.
+"""Schools (workplaces), placements, school mentors (external guests), invitations, guest
+sessions and hours.
 
 A placement ties one student of a course to a school, one or more mentors and a coach. Mentors
 have no LMS account: a mentor is one person across placements and courses, known by e-mail.
@@ -191,6 +192,32 @@ class MentorInvitation(Base):
 
     mentor: Mapped[Mentor] = relationship()
     placement: Mapped[Placement | None] = relationship()
+
+
+class GuestSession(Base):
+    """A mentor signed in on one device, kept on the server so that it can be ended.
+
+    The browser holds a random secret; only its SHA-256 is stored. Ended (sign-out, or "sign
+    out everywhere" by the mentor or a coach) or past ``expires_at``, it signs nobody in.
+    """
+
+    __tablename__ = "guest_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("mentor.id"), index=True)
+    # The link that signed this device in.
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("mentor_invitation.id"))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Enough to tell one's own devices apart ("Chrome", "Android"); not the whole User-Agent.
+    browser: Mapped[str] = mapped_column(String(40), default="")
+    system: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(60))  # mentor:<id>, person:<id>, system
+
+    mentor: Mapped[Mentor] = relationship()
 
 
 class HourEntry(Base):

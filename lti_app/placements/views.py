@@ -83,6 +83,7 @@ ACTION_LABELS = {
     "proposed": _l("proposed"),
     "approved": _l("approved"),
     "returned": _l("returned"),
+    "mentor_signed_out": _l("mentor signed out on every device"),
 }
 SCHOOL_LIST_LIMIT = 200
 

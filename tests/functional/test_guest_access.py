@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from lti_app import clock, db
 from lti_app.jobs.worker import run_due
-from lti_app.placements.models import ChangeRecord, HourEntry, HourState
+from lti_app.placements.models import ChangeRecord, GuestSession, HourEntry, HourState, Mentor
 from lti_app.security import Permission
 from tests.guests import (
     add_entry,
@@ -146,7 +146,7 @@ MENTOR_REQUESTS: dict[str, list[Request]] = {
     ],
 }
 # Pages without another party's id in them: they show the signed-in mentor's own data only.
-MENTOR_OWN_ONLY = {"mentors.portal", "mentors.sign_out"}
+MENTOR_OWN_ONLY = {"mentors.portal", "mentors.sign_out", "mentors.sign_out_everywhere"}
 
 
 def _entry_form(kind: str) -> Callable[[World], dict[str, str]]:
@@ -306,3 +306,31 @@ def test_nobody_signed_in_gets_nothing(app: Flask, world: World) -> None:
         response = anonymous.get(_fill(path, world))
         assert response.status_code == 401, path
         assert "Lotte" not in text(response)
+
+
+def _live_sessions(app: Flask) -> list[int]:
+    with app.app_context():
+        live = GuestSession.ended_at.is_(None)
+        return list(db.session().scalars(select(GuestSession.id).where(live)))
+
+
+def test_outsiders_end_nobodys_sessions(app: Flask, world: World) -> None:
+    """The mentor's own sign-out buttons, and the coach's on a mentor, with a valid CSRF token
+    of the outsider's own session: refused, and every mentor stays signed in."""
+    before = _live_sessions(app)
+    assert len(before) == 2
+    with app.app_context():
+        jan = db.session().scalar(select(Mentor.id).where(Mentor.email == JAN))
+    anonymous = english_client(app)
+    token = csrf(text(anonymous.get("/mentor/request-link")))
+    for path in ("/mentor/sign-out", "/mentor/sign-out-everywhere"):
+        assert anonymous.post(path, data={"csrf_token": token}).status_code == 401
+        student_token = csrf(_own_page(world.lotte))
+        assert world.lotte.post(path, data={"csrf_token": student_token}).status_code == 403
+    coachs_button = _post(
+        lambda w: f"/coach/placements/{w.bram_placement}/mentors/{jan}/sign-out-everywhere"
+    )
+    for client in (world.els, world.lotte):
+        assert coachs_button(client, world).status_code == 403
+    assert _live_sessions(app) == before
+    assert "Bram Claes" in text(world.jan.get("/mentor"))

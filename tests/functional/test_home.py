@@ -6,12 +6,14 @@ each in a browser of their own; someone who is not signed in is told so.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.guests import add_mentor, english_client, sign_in_mentor, text
-from tests.launching import FlaskBrowser, launch
+from tests.launching import FlaskBrowser, Page, launch, login
 from tests.lms import ADMIN, INSTRUCTOR, LEARNER, LIS, Person, TestLMS
 
 STUDENT = Person("student-1", "Lotte Janssens", [LEARNER], "lotte@student.example", "en")
@@ -87,6 +89,59 @@ def test_a_refused_launch_signs_nobody_in(app: Flask, lms: TestLMS) -> None:
     assert refused.status == 403, refused.text[:800]
 
     assert client.get("/home").status_code == 401
+
+
+def _launch_as_observer(browser: FlaskBrowser, lms: TestLMS) -> Page:
+    """Lotte again, but the LMS now gives her a role Driehoek does not accept."""
+    return launch(browser, lms, Person(STUDENT.sub, STUDENT.name, OBSERVER.roles, locale="en"))
+
+
+def _replay_the_first_launch(browser: FlaskBrowser, lms: TestLMS) -> Page:
+    """A launch whose token was spent already: refused before anyone is known."""
+    form = lms.authorize(login(browser, lms, STUDENT), STUDENT)
+    fields = {"id_token": form["id_token"], "state": form["state"]}
+    assert browser.post(form["launch_url"], fields).status == 303
+    return browser.post(form["launch_url"], fields)
+
+
+def test_a_refused_launch_ends_the_session_of_whoever_was_signed_in(
+    app: Flask, lms: TestLMS
+) -> None:
+    client = launched_client(app, lms, STUDENT)
+    elsewhere = launched_client(app, lms, STUDENT)  # Lotte on her phone too
+    assert client.get("/student").status_code == 200
+
+    refused = _launch_as_observer(FlaskBrowser(client), lms)
+
+    assert refused.status == 403, refused.text[:800]
+    assert "Lotte Janssens" not in refused.text  # the refusal greets nobody
+    for path in ("/student", "/home", "/hours"):
+        assert client.get(path).status_code == 401, path
+    # Only this browser's session ended.
+    assert elsewhere.get("/student").status_code == 200
+
+
+def _post_junk_from_another_site(browser: FlaskBrowser, lms: TestLMS) -> Page:
+    """Any page on the internet can post to the launch URL; its token proves nothing."""
+    return browser.post(browser.base + "/lti/launch", {"id_token": "x.y.z", "state": "nope"})
+
+
+@pytest.mark.parametrize(
+    "not_a_launch",
+    [
+        pytest.param(_replay_the_first_launch, id="replayed-token"),
+        pytest.param(_post_junk_from_another_site, id="junk-post"),
+    ],
+)
+def test_a_post_that_is_no_valid_launch_signs_nobody_out(
+    app: Flask, lms: TestLMS, not_a_launch: Any
+) -> None:
+    client = launched_client(app, lms, STUDENT)
+
+    refused = not_a_launch(FlaskBrowser(client), lms)
+
+    assert refused.status == 400, refused.text[:800]
+    assert client.get("/student").status_code == 200  # Lotte is still Lotte
 
 
 @pytest.mark.parametrize(

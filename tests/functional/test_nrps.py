@@ -31,8 +31,8 @@ from sqlalchemy import event, func, select, text
 
 from lti_app import db
 from lti_app.extensions import cache
+from lti_app.lti.outbound import OutboundSession
 from lti_app.lti.services import LtiServiceError, ServiceFailure, service_client
-from lti_app.lti.tool import TimeoutSession
 from lti_app.roster.models import Course, Membership, Person, Role
 from lti_app.roster.service import RosterSync, count_members, sync_roster
 from tests.lms import INSTRUCTOR, LEARNER, LIS, TestLMS, jwk_with_kid, rsa_pem
@@ -485,7 +485,10 @@ def test_a_failed_token_request_gives_a_typed_error_and_changes_nothing(
     elif break_it == "token_endpoint_answers_html":
         roster_lms.token_failure = (200, "text/html", b"<html>Log in</html>")
     elif break_it == "token_endpoint_is_slow":
-        roster_lms.delay, http = 0.5, TimeoutSession(0.1)
+        roster_lms.delay, http = (
+            0.5,
+            OutboundSession(0.1, require_https=False, private_hosts=["127.0.0.1"]),
+        )
     else:
         with app.app_context():
             s = db.session()
