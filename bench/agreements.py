@@ -57,7 +57,7 @@ def _prepare(app: Any, count: int) -> tuple[int, int, list[int]]:
             placements = [
                 factories.PlacementFactory(course=course, coach_id=coach.id) for _ in range(count)
             ]
-        template = template_service.default_template(s)
+        template = template_service.template_for(s, factories.ProgrammeFactory())
         agreements = []
         for made in placements:
             placement = get_placement(s, made.id)

@@ -144,6 +144,9 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(hours_bp)
     app.register_blueprint(roster_bp)
+    from lti_app.roster.programme_views import bp as programmes_bp
+
+    app.register_blueprint(programmes_bp)
     from lti_app.agreements.template_views import bp as agreement_templates_bp
     from lti_app.agreements.verify_views import bp as verify_bp
     from lti_app.agreements.views import bp as agreements_bp
@@ -160,7 +163,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from lti_app.core.input import refuse_unstorable_input
-    from lti_app.security import check_view_declared
+    from lti_app.lti.framing import protect
+    from lti_app.security import check_view_declared, current_college_id
 
     app.before_request(check_view_declared)
     app.before_request(refuse_unstorable_input)  # NUL and other control characters: 400
@@ -188,7 +192,7 @@ def register_request_hooks(app: Flask) -> None:
         )
         if app.config["COOKIE_SECURE"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
+        return protect(response, db.session(), current_college_id())
 
 
 def register_errorhandlers(app: Flask) -> None:

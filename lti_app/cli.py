@@ -57,6 +57,18 @@ def register(app: Flask) -> None:
         "--auth-audience", default=None, help="Audience for token requests, if not the token URL."
     )
     @click.option("--name", default=None, help="A name to recognise the platform by.")
+    @click.option(
+        "--college",
+        default=None,
+        help="The college that owns it (may be left out while there is one college).",
+    )
+    @click.option(
+        "--frame-origin",
+        "frame_origins",
+        multiple=True,
+        help="An origin (https://lms.example) whose pages may frame Driehoek, besides those "
+        "learnt from launches.",
+    )
     def platform_add(
         issuer: str,
         client_id: str,
@@ -66,12 +78,17 @@ def register(app: Flask) -> None:
         key_set_url: str,
         auth_audience: str | None,
         name: str | None,
+        college: str | None,
+        frame_origins: tuple[str, ...],
     ) -> None:
         """Register a platform, or update it (and add deployments) when it exists."""
+        from lti_app.colleges.service import CollegeError, college_named
+        from lti_app.lti.framing import learn_origin, origin_of
         from lti_app.lti.registration import RegistrationError, add_platform
 
         s = db.session()
         try:
+            owner = college_named(s, college, current_app.config["COLLEGE_NAME"])
             platform = add_platform(
                 s,
                 issuer=issuer,
@@ -82,13 +99,43 @@ def register(app: Flask) -> None:
                 key_set_url=key_set_url,
                 auth_audience=auth_audience,
                 name=name,
+                college=owner,
             )
-        except RegistrationError as exc:
+        except (CollegeError, RegistrationError) as exc:
             raise click.UsageError(str(exc)) from exc
+        for origin in frame_origins:
+            if origin_of(origin) is None:
+                raise click.UsageError(f"--frame-origin takes an http(s) origin, not {origin!r}.")
+            learn_origin(platform, origin)
         s.commit()
         deployments = ", ".join(d.deployment_id for d in platform.deployments)
         click.echo(f"Registered {platform.name}: {platform.issuer} client {platform.client_id}")
+        click.echo(f"College: {owner.name}")
         click.echo(f"Deployments: {deployments}")
+
+    @platform_group.command("invite")
+    @click.option("--college", required=True, help="The college the new registration belongs to.")
+    @click.option(
+        "--hours",
+        type=click.IntRange(1, 24 * 30),
+        default=None,
+        help="How long the URL stays valid (default REGISTRATION_INVITE_HOURS).",
+    )
+    def platform_invite(college: str, hours: int | None) -> None:
+        """A one-time dynamic-registration URL for a college's LMS administrator."""
+        from lti_app.colleges.service import CollegeError, college_named
+        from lti_app.lti.invites import make_invite
+
+        s = db.session()
+        try:
+            owner = college_named(s, college)
+        except CollegeError as exc:
+            raise click.UsageError(str(exc)) from exc
+        valid = hours or int(current_app.config["REGISTRATION_INVITE_HOURS"])
+        token = make_invite(s, owner, valid)
+        s.commit()
+        click.echo(f"Registration URL for {owner.name}, valid {valid} hours, for one registration:")
+        click.echo(f"{current_app.config['BASE_URL']}/lti/register/{token}")
 
     @platform_group.command("list")
     def platform_list() -> None:
@@ -97,12 +144,15 @@ def register(app: Flask) -> None:
 
         platforms = list_platforms(db.session())
         if not platforms:
-            click.echo("No platforms registered yet. Use `platform add` or dynamic registration.")
+            click.echo("No platforms registered yet. Use `platform add` or `platform invite`.")
         for p in platforms:
             deployments = ", ".join(d.deployment_id for d in p.deployments) or "(none)"
             click.echo(
                 f"{p.id}\t{p.name}\t{p.issuer}\tclient={p.client_id}\tdeployments={deployments}"
+                f"\tcollege={p.college.name}"
             )
+
+    register_college_commands(app)
 
     @app.cli.group("keys")
     def keys_group() -> None:
@@ -164,3 +214,52 @@ def start_background_worker(app: Flask) -> Worker:
 
     threading.Thread(target=work, name="driehoek-worker", daemon=True).start()
     return worker
+
+
+def register_college_commands(app: Flask) -> None:
+    @app.cli.group("college")
+    def college_group() -> None:
+        """The colleges this installation serves."""
+
+    @college_group.command("add")
+    @click.argument("name")
+    def college_add(name: str) -> None:
+        """A new college: its name appears in mails, pages, agreements and PDFs."""
+        from lti_app.colleges.service import CollegeError, add_college
+
+        s = db.session()
+        try:
+            college = add_college(s, name)
+        except CollegeError as exc:
+            raise click.UsageError(str(exc)) from exc
+        s.commit()
+        click.echo(f"College {college.name} added. Next: platform invite --college {name!r}")
+
+    @college_group.command("rename")
+    @click.argument("old")
+    @click.argument("new")
+    def college_rename(old: str, new: str) -> None:
+        """Give a college another name (agreements already signed keep the name they carry)."""
+        from lti_app.colleges.service import CollegeError, college_named, rename_college
+
+        s = db.session()
+        try:
+            rename_college(s, college_named(s, old), new)
+        except CollegeError as exc:
+            raise click.UsageError(str(exc)) from exc
+        s.commit()
+        click.echo(f"Renamed to {' '.join(new.split())}.")
+
+    @college_group.command("list")
+    def college_list() -> None:
+        """Every college with its number of registrations and programmes."""
+        from lti_app.colleges.service import colleges
+        from lti_app.lti.registration import list_platforms
+
+        s = db.session()
+        found = colleges(s)
+        if not found:
+            click.echo("No college yet. Add one: college add NAME")
+        for c in found:
+            platforms = len(list_platforms(s, c.id))
+            click.echo(f"{c.id}\t{c.name}\tplatforms={platforms}\tprogrammes={len(c.programmes)}")

@@ -80,6 +80,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LAUNCH_STATE_TTL_SECONDS", _int, 600, "how long a login may wait for its launch"),
     Setting("SESSION_HOURS", _int, 8, "how long a launched session lasts"),
     Setting("DYNAMIC_REGISTRATION", _bool, True, "allow LTI Dynamic Registration"),
+    Setting(
+        "REGISTRATION_INVITE_HOURS", _int, 72, "hours an operator's registration URL stays valid"
+    ),
     Setting("HTTP_TIMEOUT_SECONDS", _int, 10, "timeout for calls to the LMS"),
     Setting(
         "OUTBOUND_PRIVATE_HOSTS",

@@ -1,8 +1,9 @@
 """Imports every model so that Base.metadata knows every table (for Alembic and tests)."""
 
 from lti_app.agreements.models import Agreement, AgreementDocument, AgreementTemplate, Signature
+from lti_app.colleges.models import College, Programme
 from lti_app.jobs.models import Job
-from lti_app.lti.models import Deployment, LaunchState, Platform, ToolKey
+from lti_app.lti.models import Deployment, LaunchState, Platform, RegistrationInvite, ToolKey
 from lti_app.notifications.models import BouncedAddress, OutgoingMail
 from lti_app.placements.models import (
     ChangeRecord,
@@ -22,6 +23,7 @@ __all__ = [
     "AgreementTemplate",
     "BouncedAddress",
     "ChangeRecord",
+    "College",
     "Course",
     "Deployment",
     "GuestSession",
@@ -36,6 +38,8 @@ __all__ = [
     "Placement",
     "PlacementMentor",
     "Platform",
+    "Programme",
+    "RegistrationInvite",
     "School",
     "Signature",
     "ToolKey",

@@ -24,6 +24,7 @@ class Permission(enum.StrEnum):
     VIEW_ROSTER = "view_roster"
     MANAGE_REGISTRATIONS = "manage_registrations"
     DEEP_LINK = "deep_link"
+    CHOOSE_PROGRAMME = "choose_programme"  # name a course's programme (coach: once)
     # placements
     PROPOSE_PLACEMENT = "propose_placement"  # a student proposes their school and mentor
     LOG_HOURS = "log_hours"  # a student logs their own hours
@@ -42,6 +43,7 @@ _COACH = frozenset(
         Permission.COACH_HOME,
         Permission.VIEW_ROSTER,
         Permission.DEEP_LINK,
+        Permission.CHOOSE_PROGRAMME,
         Permission.MANAGE_PLACEMENTS,
         Permission.VIEW_AGREEMENT,
         Permission.SIGN_AGREEMENT,
@@ -110,6 +112,18 @@ def public(view: F) -> F:
 def current_principal() -> Any:
     """The signed-in person of this browser session, or None."""
     return current_user if current_user.is_authenticated else None
+
+
+def current_college_id() -> int | None:
+    """The college of whoever is signed in: a launched person's is that of the platform they
+    came from (set at launch), a guest's their own. Coordinators and coaches see and change
+    only their college's registrations, programmes, templates, schools and mentors."""
+    if not current_user.is_authenticated:
+        return None
+    college_id = getattr(current_user, "college_id", None)  # a guest carries theirs
+    if college_id is None:
+        college_id = session.get("college_id")
+    return int(college_id) if college_id is not None else None
 
 
 def current_permissions() -> frozenset[Permission]:

@@ -61,10 +61,16 @@ def person_id(app: Flask, sub: str) -> int:
         return int(found)
 
 
-def add_mentor(app: Flask, email: str, name: str, locale: str = "en") -> int:
+def add_mentor(
+    app: Flask, email: str, name: str, locale: str = "en", college_id: int | None = None
+) -> int:
+    """A mentor of ``college_id`` (default: the installation's first college)."""
     with app.app_context():
         s = db.session()
-        mentor = Mentor(email=email, name=name, locale=locale)
+        if college_id is None:
+            with factories.bound(s):
+                college_id = factories.the_college().id
+        mentor = Mentor(college_id=college_id, email=email, name=name, locale=locale)
         s.add(mentor)
         s.commit()
         return mentor.id

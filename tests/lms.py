@@ -117,6 +117,9 @@ class Person:
     locale: str = "nl-BE"
 
 
+PROGRAMME = "Educatief graduaat secundair onderwijs"
+
+
 @dataclass
 class TestLMS:
     __test__ = False  # a helper, not a test class
@@ -126,6 +129,9 @@ class TestLMS:
     tool_base: str
     client_id: str = "driehoek-client"
     deployment_id: str = "deployment-1"
+    # The LMS link names the course's programme (custom parameter), as a college configures
+    # it; None: the coach is asked at the course's first launch.
+    programme: str | None = PROGRAMME
     routes: dict[str, Handler] = field(default_factory=dict)
     requests_seen: list[tuple[str, str]] = field(default_factory=list)
 
@@ -245,6 +251,8 @@ class TestLMS:
             launch.set_dl(
                 self.url("/deep-link-return"), title="Driehoek", accept_types={"ltiResourceLink"}
             )
+        if self.programme:
+            launch.set_extra_claims({CLAIM + "custom": {"programme": self.programme}})
         launch.set_nrps(self.url("/nrps/course-1"))
         launch.set_ags(self.url("/ags/course-1/lineitems"))
         if extra:

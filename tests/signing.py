@@ -47,6 +47,28 @@ class Parties:
     course: int
 
 
+def new_invite(app: Flask, college: str | None = None, hours: int = 72) -> str:
+    """A one-time registration URL's token, as `platform invite --college` makes it."""
+    from lti_app import db
+    from lti_app.colleges.service import college_named
+    from lti_app.lti.invites import make_invite
+
+    with app.app_context():
+        s = db.session()
+        token = make_invite(s, college_named(s, college, "Hogeschool"), hours)
+        s.commit()
+        return token
+
+
+def course_programme(session: Any, course_id: int) -> Any:
+    """The programme the course's launches named (the test LMS's custom parameter)."""
+    from lti_app.roster.models import Course
+
+    course = session.get(Course, course_id)
+    assert course is not None and course.programme is not None, "launch the course first"
+    return course.programme
+
+
 def three_parties(app: Flask, lms: TestLMS, **placement: Any) -> Parties:
     """Lotte (student), Els (her mentor) and An (coach), each in a browser of their own."""
     coach = launch_client(app, lms, COACH)

@@ -49,14 +49,11 @@ def create(placement_id: int) -> Any:
         # A double click (or two coaches at once) makes one agreement: the database keeps one
         # live agreement per placement, and one version 1 of the default template.
         try:
-            templates = template_service.latest_templates(s) or [
-                template_service.default_template(s)
-            ]
-            wanted = request.form.get("template_id", type=int) or templates[0].id
-            template = next((t for t in templates if t.id == wanted), None)
-            if template is None:
-                flash(_("Choose a template for the agreement."), "error")
-                return redirect(url_for("placements.placement", placement_id=placement.id), 303)
+            programme = placement.course.programme
+            if programme is None:
+                flash(_("Say first which programme this course is part of."), "error")
+                return redirect(url_for("programmes.course_programme"), 303)
+            template = template_service.template_for(s, programme)
             agreement = service.create_agreement(s, placement, template, actor_key())
             s.commit()
             break

@@ -157,7 +157,7 @@ def template_data(template: Any) -> dict[str, Any]:
     from lti_app.agreements.defaults import order_key
 
     data: dict[str, Any] = {
-        "programme": template.programme,
+        "programme": template.programme.name,
         "language": template.language,
         "college_name": template.college_name,
         "signing_order": order_key(template.signing_order),

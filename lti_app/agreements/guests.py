@@ -34,7 +34,10 @@ def ask_contact_to_sign(
             _l("The school has no e-mail address for its contact person: add it to the school.")
         ) from None
     guest = mentor_for(
-        session, MentorDetails(email=address, name=school.contact_name), overwrite=False
+        session,
+        school.college_id,
+        MentorDetails(email=address, name=school.contact_name),
+        overwrite=False,
     )
     agreement.school_contact_id = guest.id
     mail_with_sign_in_link(

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import Enum
 
+from lti_app.colleges.models import Programme
 from lti_app.db import Base, UTCDateTime, utcnow
 from lti_app.placements.models import Placement
 
@@ -67,10 +68,10 @@ class AgreementTemplate(Base):
     """One version of a programme's agreement template (rows are never updated)."""
 
     __tablename__ = "agreement_template"
-    __table_args__ = (UniqueConstraint("programme", "version"),)
+    __table_args__ = (UniqueConstraint("programme_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    programme: Mapped[str] = mapped_column(String(200))
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(10), default="nl")
     college_name: Mapped[str] = mapped_column(String(300), default="")
@@ -80,6 +81,8 @@ class AgreementTemplate(Base):
     signing_order: Mapped[list[list[str]]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(60), default="system")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    programme: Mapped[Programme] = relationship()
 
 
 LIVE_STATES_SQL = "state IN ('draft', 'awaiting_signatures', 'active')"

@@ -208,7 +208,11 @@ def create_agreement(
     )
     session.flush()
     record_change(
-        session, agreement, "created", actor, template=f"{template.programme} v{template.version}"
+        session,
+        agreement,
+        "created",
+        actor,
+        template=f"{template.programme.name} v{template.version}",
     )
     return agreement
 

@@ -1,48 +1,62 @@
 """Agreement templates: one per programme, every save a new version that is never changed.
 
-Agreements keep the version they were made from; new agreements take a programme's newest.
+Agreements keep the version they were made from; new agreements take their programme's newest.
+A programme belongs to one college, so a coordinator sees and changes only their college's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_app.agreements.defaults import DEFAULT_ORDER, default_sections, parse_order
 from lti_app.agreements.models import AgreementTemplate
+from lti_app.colleges.models import Programme
 
-DEFAULT_PROGRAMME = "Lerarenopleiding secundair onderwijs"
 
-
-def latest_templates(session: Session) -> list[AgreementTemplate]:
-    """The newest version of each programme's template, by programme."""
-    newest = select(func.max(AgreementTemplate.id)).group_by(AgreementTemplate.programme)
+def latest_templates(session: Session, college_id: int) -> list[AgreementTemplate]:
+    """The newest version of each of the college's programmes' templates, by programme."""
+    newest = (
+        select(func.max(AgreementTemplate.id))
+        .join(Programme, Programme.id == AgreementTemplate.programme_id)
+        .where(Programme.college_id == college_id)
+        .group_by(AgreementTemplate.programme_id)
+    )
     return list(
         session.scalars(
             select(AgreementTemplate)
+            .join(Programme, Programme.id == AgreementTemplate.programme_id)
             .where(AgreementTemplate.id.in_(newest))
-            .order_by(AgreementTemplate.programme)
+            .order_by(Programme.name)
         )
     )
 
 
-def template_versions(session: Session, programme: str) -> list[AgreementTemplate]:
+def template_versions(session: Session, programme_id: int) -> list[AgreementTemplate]:
     return list(
         session.scalars(
             select(AgreementTemplate)
-            .where(AgreementTemplate.programme == programme)
+            .where(AgreementTemplate.programme_id == programme_id)
             .order_by(AgreementTemplate.version.desc())
         )
     )
 
 
+def get_template(session: Session, template_id: int, college_id: int) -> AgreementTemplate | None:
+    """A template of one of the college's programmes (None for another college's)."""
+    return session.scalars(
+        select(AgreementTemplate)
+        .join(Programme, Programme.id == AgreementTemplate.programme_id)
+        .where(AgreementTemplate.id == template_id, Programme.college_id == college_id)
+    ).first()
+
+
 def save_template(
     session: Session,
     *,
-    programme: str,
+    programme: Programme,
     language: str,
     college_name: str,
     sections: list[dict[str, Any]],
@@ -53,9 +67,10 @@ def save_template(
 
     Agreements keep the version they were made from; new agreements take this one.
     """
-    programme = " ".join(programme.split())
     current = session.scalar(
-        select(func.max(AgreementTemplate.version)).where(AgreementTemplate.programme == programme)
+        select(func.max(AgreementTemplate.version)).where(
+            AgreementTemplate.programme_id == programme.id
+        )
     )
     template = AgreementTemplate(
         programme=programme,
@@ -71,17 +86,18 @@ def save_template(
     return template
 
 
-def default_template(session: Session) -> AgreementTemplate:
-    """The template new agreements use when the coordinator has made none: the defaults in
-    Dutch, saved as version 1 so agreements made from it keep pointing at one text."""
-    templates = latest_templates(session)
-    if templates:
-        return templates[0]
+def template_for(session: Session, programme: Programme) -> AgreementTemplate:
+    """The template a new agreement of the programme takes: its newest, or, while the
+    coordinator has made none, the defaults in Dutch saved as version 1 (so agreements made
+    from them keep pointing at one text)."""
+    versions = template_versions(session, programme.id)
+    if versions:
+        return versions[0]
     return save_template(
         session,
-        programme=DEFAULT_PROGRAMME,
+        programme=programme,
         language="nl",
-        college_name=str(current_app.config.get("COLLEGE_NAME") or ""),
+        college_name=programme.college.name,
         sections=default_sections("nl"),
         signing_order=DEFAULT_ORDER,
         actor="system",

@@ -27,7 +27,9 @@ from lti_app.agreements import template_service
 from lti_app.agreements.defaults import SECTION_TITLES, default_sections
 from lti_app.agreements.forms import TemplateForm, order_choices, template_data
 from lti_app.agreements.models import AgreementTemplate
-from lti_app.security import Permission, requires
+from lti_app.colleges.models import College, Programme
+from lti_app.colleges.service import programme_named, programmes
+from lti_app.security import Permission, current_college_id, requires
 
 bp = Blueprint("agreement_templates", __name__)
 
@@ -36,8 +38,16 @@ bp = Blueprint("agreement_templates", __name__)
 @requires(Permission.EDIT_TEMPLATES)
 def index() -> Any:
     s = db.session()
-    templates = template_service.latest_templates(s)
+    templates = template_service.latest_templates(s, _college())
     return render_template("agreements/templates.html", templates=templates)
+
+
+def _college() -> int:
+    """The coordinator's college: the only one whose templates they see and change."""
+    college_id = current_college_id()
+    if college_id is None:
+        abort(403)
+    return college_id
 
 
 def _form(data: dict[str, Any] | None = None) -> TemplateForm:
@@ -55,7 +65,7 @@ def new() -> Any:
     defaults = {
         "programme": "",
         "language": language,
-        "college_name": current_app.config.get("COLLEGE_NAME") or "",
+        "college_name": _college_name(),
     }
     for section in default_sections(language):
         defaults[f"title_{section['key']}"] = section["title"]
@@ -63,7 +73,8 @@ def new() -> Any:
     form = _form(defaults)
     if form.validate_on_submit():
         s = db.session()
-        if template_service.template_versions(s, " ".join(form.programme.data.split())):
+        existing = _existing_programme(form.programme.data)
+        if existing is not None and template_service.template_versions(s, existing.id):
             form.programme.errors = [
                 *form.programme.errors,
                 _("That programme has a template already: change that one."),
@@ -77,22 +88,33 @@ def new() -> Any:
 @requires(Permission.EDIT_TEMPLATES)
 def edit(template_id: int) -> Any:
     s = db.session()
-    template = s.get(AgreementTemplate, template_id)
+    template = template_service.get_template(s, template_id, _college())
     if template is None:
-        abort(404)
+        abort(404)  # none, or another college's
     form = _form(template_data(template))
-    form.programme.data = template.programme  # the programme is the template's name: fixed
+    form.programme.data = template.programme.name  # the programme is the template's name: fixed
     if form.validate_on_submit():
         return _save(form, template.language)
     return _render(form, template)
 
 
+def _college_name() -> str:
+    college = db.session().get(College, _college())
+    return college.name if college else str(current_app.config.get("COLLEGE_NAME") or "")
+
+
+def _existing_programme(name: str) -> Programme | None:
+    wanted = " ".join((name or "").split()).lower()
+    return next((p for p in programmes(db.session(), _college()) if p.name.lower() == wanted), None)
+
+
 def _save(form: TemplateForm, language: str) -> Any:
     s = db.session()
     try:
+        programme = programme_named(s, _college(), form.programme.data)
         template = template_service.save_template(
             s,
-            programme=form.programme.data,
+            programme=programme,
             language=language,
             college_name=form.college_name.data or "",
             sections=form.sections(),
@@ -117,7 +139,7 @@ def _save(form: TemplateForm, language: str) -> Any:
 
 def _render(form: TemplateForm, template: AgreementTemplate | None) -> Any:
     versions = (
-        template_service.template_versions(db.session(), template.programme) if template else []
+        template_service.template_versions(db.session(), template.programme_id) if template else []
     )
     status = 422 if request.method == "POST" else 200
     return (

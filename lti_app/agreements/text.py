@@ -150,7 +150,7 @@ def agreement_text(
             _(
                 "Agreement %(number)d · %(programme)s · template version %(version)d",
                 number=number,
-                programme=template.programme,
+                programme=template.programme.name,
                 version=template.version,
             ),
             "",

@@ -28,10 +28,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from wtforms import SelectChoice
 
 from lti_app import db
-from lti_app.agreements import parties, service, signing, template_service
+from lti_app.agreements import parties, service, signing
 from lti_app.agreements.forms import (
     ButtonForm,
     CreateForm,
@@ -116,10 +115,10 @@ def agreement_states(placement_ids: list[int]) -> dict[int, dict[str, Any]]:
 
 @bp.app_template_global()
 def agreement_create_form() -> CreateForm:
-    """The coach's "make the agreement" form, with the programmes' templates to choose from."""
+    """The coach's "make the agreement" form: the agreement takes the template of the course's
+    programme, so there is nothing to choose."""
     form = CreateForm()
-    templates = template_service.latest_templates(db.session())
-    form.template_id.choices = [SelectChoice(t.id, t.programme) for t in templates]
+    form.template_id.choices = []
     return form
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lti_app.colleges.models import College
 from lti_app.db import Base, UTCDateTime, utcnow
 
 
@@ -26,8 +27,13 @@ class Platform(Base):
     key_set_url: Mapped[str] = mapped_column(String(1000))
     auth_audience: Mapped[str | None] = mapped_column(String(1000))
     source: Mapped[str] = mapped_column(String(20), default="cli")  # cli, dynamic, sandbox
+    college_id: Mapped[int] = mapped_column(ForeignKey("college.id"), index=True)
+    # Where the platform's pages live (learnt from the Origin of its launches, or added by the
+    # operator): the only pages that may frame Driehoek's launched pages.
+    origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    college: Mapped[College] = relationship()
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="platform", cascade="all, delete-orphan", order_by="Deployment.id"
     )
@@ -56,6 +62,23 @@ class ToolKey(Base):
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RegistrationInvite(Base):
+    """A one-time dynamic-registration URL the operator made for a college: without one,
+    /lti/register stores nothing. Only the token's SHA-256 is kept."""
+
+    __tablename__ = "registration_invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    college_id: Mapped[int] = mapped_column(ForeignKey("college.id", ondelete="CASCADE"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platform.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    college: Mapped[College] = relationship()
 
 
 class LaunchState(Base):

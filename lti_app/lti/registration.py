@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_app.colleges.models import College
+from lti_app.colleges.service import CollegeError, college_named
 from lti_app.lti import outbound
 from lti_app.lti.models import Deployment, Platform
 
@@ -69,8 +72,16 @@ def add_platform(
     auth_audience: str | None = None,
     name: str | None = None,
     source: str = "cli",
+    college: College | None = None,
 ) -> Platform:
-    """Create the registration, or update it when issuer + client id exist; add deployments."""
+    """Create the registration, or update it when issuer + client id exist; add deployments.
+
+    ``college`` owns it (default: the installation's only college, made from ``COLLEGE_NAME``
+    when there is none yet). A registration of one college is never moved to another.
+
+    :raise RegistrationError: a URL or the client id is not usable, or the registration is
+        another college's.
+    """
     for label, url in (
         ("issuer", issuer),
         ("auth login URL", auth_login_url),
@@ -85,9 +96,18 @@ def add_platform(
     platform = session.scalars(
         select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
     ).first()
+    if college is None:
+        try:
+            college = college_named(session, None, _default_college_name())
+        except CollegeError as exc:
+            raise RegistrationError(str(exc)) from exc
     if platform is None:
-        platform = Platform(issuer=issuer, client_id=client_id, source=source)
+        platform = Platform(issuer=issuer, client_id=client_id, source=source, college=college)
         session.add(platform)
+    elif platform.college_id != college.id:
+        raise RegistrationError(
+            _l("This platform and client id are registered for another college already.")
+        )
     platform.name = name or platform.name or urlsplit(issuer).netloc
     platform.auth_login_url = auth_login_url
     platform.auth_token_url = auth_token_url
@@ -103,8 +123,16 @@ def add_platform(
     return platform
 
 
-def list_platforms(session: Session) -> list[Platform]:
-    return list(session.scalars(select(Platform).order_by(Platform.name, Platform.id)))
+def _default_college_name() -> str:
+    return str(current_app.config.get("COLLEGE_NAME") or "") if has_app_context() else ""
+
+
+def list_platforms(session: Session, college_id: int | None = None) -> list[Platform]:
+    """Every registration (the operator's view), or one college's."""
+    statement = select(Platform).order_by(Platform.name, Platform.id)
+    if college_id is not None:
+        statement = statement.where(Platform.college_id == college_id)
+    return list(session.scalars(statement))
 
 
 def tool_configuration(urls: ToolUrls, title: str) -> dict[str, Any]:
@@ -144,8 +172,9 @@ def dynamic_register(
     registration_token: str | None,
     title: str,
     require_https: bool,
+    college: College | None = None,
 ) -> Platform:
-    """Run steps 2–4 of dynamic registration.
+    """Run steps 2–4 of dynamic registration, for ``college`` (its invitation's).
 
     Every URL here comes from whoever opened ``/lti/register``: ``http`` (``lti.outbound``)
     fetches only what may be fetched, and no message repeats what the platform answered.
@@ -207,6 +236,7 @@ def dynamic_register(
         else None,
         name=name,
         source="dynamic",
+        college=college,
     )
 
 

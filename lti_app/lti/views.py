@@ -24,16 +24,24 @@ from flask_login import login_user
 from pylti1p3.deep_link_resource import DeepLinkResource
 
 from lti_app import db
+from lti_app.colleges.service import programme_named
 from lti_app.errors import LaunchError, LaunchForbidden
 from lti_app.extensions import csrf, limiter, login_manager
-from lti_app.lti import registration
+from lti_app.lti import invites, registration
+from lti_app.lti.framing import learn_origin
 from lti_app.lti.outbound import session_from_config
 from lti_app.lti.roles import map_roles
 from lti_app.lti.tool import DL_SETTINGS, LOGIN_PARAMS, MESSAGE_TYPE, Tool
 from lti_app.roster.models import Role
 from lti_app.roster.service import record_launch
 from lti_app.roster.sync import request_sync
-from lti_app.security import ROLE_PERMISSIONS, Permission, public, requires
+from lti_app.security import (
+    ROLE_PERMISSIONS,
+    Permission,
+    current_college_id,
+    public,
+    requires,
+)
 
 bp = Blueprint("lti", __name__)
 
@@ -137,6 +145,12 @@ def launch() -> Any:
 
     s = db.session()
     person, course, _membership = record_launch(s, platform, claims, role)
+    if course is not None and course.programme_id is None:
+        named = _custom(claims).get("programme")
+        if isinstance(named, str) and named.strip():
+            # The LMS link names the course's programme: no need to ask the coach.
+            course.programme = programme_named(s, platform.college_id, named[:200])
+    learn_origin(platform, request.headers.get("Origin"))
     if course is not None and role is not Role.STUDENT:
         # A coach's launch keeps the roster fresh, at most every ROSTER_SYNC_MINUTES.
         minutes = current_app.config["ROSTER_SYNC_MINUTES"]
@@ -148,6 +162,7 @@ def launch() -> Any:
     login_user(person)
     session["role"] = role.value
     session["course_id"] = course.id if course else None
+    session["college_id"] = platform.college_id
     session["locale"] = _locale_from(person.locale)
     session["launch_id"] = message_launch.get_launch_id()
     current_app.logger.info(
@@ -155,8 +170,16 @@ def launch() -> Any:
     )
     if is_deep_link:
         return redirect(url_for("lti.deep_link"), code=303)
-    home = "placements.student_home" if role is Role.STUDENT else "placements.coach_home"
-    return redirect(url_for(home), code=303)
+    if role is Role.STUDENT:
+        return redirect(url_for("placements.student_home"), code=303)
+    if course is not None and course.programme_id is None:
+        return redirect(url_for("programmes.course_programme"), code=303)
+    return redirect(url_for("placements.coach_home"), code=303)
+
+
+def _custom(claims: Any) -> dict[str, Any]:
+    custom = claims.get("https://purl.imsglobal.org/spec/lti/claim/custom")
+    return custom if isinstance(custom, dict) else {}
 
 
 def _locale_from(value: str | None) -> str | None:
@@ -241,15 +264,29 @@ def canvas_json() -> Any:
 @bp.route("/lti/register")
 @limiter.limit("10/minute")
 @public
-def register() -> Any:
-    """LTI Dynamic Registration: the LMS opens this in a window or iframe during set-up."""
+def register_closed() -> Any:
+    """Without the operator's one-time URL, registration is closed: nothing is fetched or stored."""
+    current_app.logger.info("dynamic registration without an invitation: refused")
+    return render_template("lti/registered.html", closed=True), 403
+
+
+@bp.route("/lti/register/<token>")
+@limiter.limit("10/minute")
+@public
+def register(token: str) -> Any:
+    """LTI Dynamic Registration through an operator's one-time URL, for that URL's college.
+    The LMS opens it in a window or iframe during set-up."""
     if not current_app.config["DYNAMIC_REGISTRATION"]:
         return render_template(
             "lti/registered.html",
             error=_("Dynamic registration is switched off for this installation."),
         ), 403
-    http = session_from_config(current_app.config)
     s = db.session()
+    invite = invites.find_invite(s, token)
+    if invite is None:
+        current_app.logger.info("dynamic registration with an unknown, used or expired invitation")
+        return render_template("lti/registered.html", closed=True, expired=True), 403
+    http = session_from_config(current_app.config)
     try:
         platform = registration.dynamic_register(
             s,
@@ -259,20 +296,28 @@ def register() -> Any:
             request.args.get("registration_token"),
             "Driehoek",
             require_https=current_app.config["IS_PRODUCTION"],
+            college=invite.college,
         )
+        if not invites.spend_invite(s, invite, platform):
+            raise registration.RegistrationError(
+                "The registration URL was used at the same moment."
+            )
         s.commit()
     except registration.RegistrationError as exc:
         s.rollback()
         current_app.logger.warning("dynamic registration refused: %s", exc)
         return render_template("lti/registered.html", error=str(exc)), 400
-    current_app.logger.info("dynamic registration stored for %s", platform.issuer)
+    current_app.logger.info(
+        "dynamic registration stored for %s (college %s)", platform.issuer, platform.college_id
+    )
     return render_template("lti/registered.html", platform=platform)
 
 
 @bp.route("/admin/registrations")
 @requires(Permission.MANAGE_REGISTRATIONS)
 def registrations() -> Any:
-    platforms = registration.list_platforms(db.session())
+    """A coordinator's view of their college's registrations (never another college's)."""
+    platforms = registration.list_platforms(db.session(), current_college_id() or -1)
     return render_template("lti/registrations.html", platforms=platforms, urls=_urls())
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from lti_app.placements import service
 from lti_app.placements.forms import parse_day
 from lti_app.placements.models import Placement, School, Track
-from lti_app.roster.models import Membership, Person, Role
+from lti_app.roster.models import Course, Membership, Person, Role
 
 MAX_ROWS = 5000
 
@@ -330,6 +330,12 @@ class _Known:
     placed: set[tuple[int, int]]  # (student, school) pairs already placed in this course
 
 
+def _college_of_course(session: Session, course_id: int) -> int:
+    course = session.get(Course, course_id)
+    assert course is not None
+    return course.platform.college_id
+
+
 def _load(session: Session, course_id: int, cells: Sequence[dict[str, str]]) -> _Known:
     known = _Known({}, {}, {}, {}, set())
     for active, person in session.execute(
@@ -347,7 +353,8 @@ def _load(session: Session, course_id: int, cells: Sequence[dict[str, str]]) -> 
     if numbers or names:
         for school in session.scalars(
             select(School).where(
-                or_(School.institution_number.in_(numbers), func.lower(School.name).in_(names))
+                School.college_id == _college_of_course(session, course_id),
+                or_(School.institution_number.in_(numbers), func.lower(School.name).in_(names)),
             )
         ):
             if school.institution_number:
@@ -549,7 +556,9 @@ def import_checked(
             number = row.new_school.institution_number
             school = new_schools.get(number)
             if school is None:
-                school = new_schools[number] = service.create_school(session, row.new_school)
+                school = new_schools[number] = service.create_school(
+                    session, _college_of_course(session, course_id), row.new_school
+                )
         placements.append(
             service.create_placement(
                 session,

@@ -29,6 +29,7 @@ from lti_app import db
 from lti_app.core.input import one_line, text_file
 from lti_app.placements import service
 from lti_app.placements.models import Track
+from lti_app.security import current_college_id
 
 MAX_MENTORS = 5
 NO_SCHOOL, NEW_SCHOOL = -1, 0  # the school select's first two options
@@ -120,7 +121,7 @@ class SchoolFields(Form):
             return
         if not number.isdigit():
             raise ValidationError(_l("An instellingsnummer has digits only, e.g. 030395."))
-        existing = service.school_with_number(db.session(), number)
+        existing = service.school_with_number(db.session(), current_college_id() or -1, number)
         if existing is not None and existing.id != self.school_id:
             raise ValidationError(
                 _l(
@@ -220,7 +221,11 @@ class PlacementFields(FlaskForm):
             field.data = NEW_SCHOOL  # typed a new school without choosing "a new school"
         if field.data == NO_SCHOOL:
             raise ValidationError(_l("Choose the school, or fill in a new school below."))
-        if field.data != NEW_SCHOOL and service.get_school(db.session(), field.data) is None:
+        college_id = current_college_id() or -1
+        if (
+            field.data != NEW_SCHOOL
+            and service.get_school(db.session(), field.data, college_id) is None
+        ):
             raise ValidationError(_l("This school no longer exists. Choose another one."))
 
     def validate_end_date(self, field: Any) -> None:

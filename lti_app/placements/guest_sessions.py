@@ -43,6 +43,9 @@ class GuestLogin:
 
     secret: str
     is_active: bool = True
+    # For the rest of the sign-in request, Flask-Login's current_user is this login.
+    is_authenticated: bool = True
+    is_anonymous: bool = False
 
     def get_id(self) -> str:
         return LOGIN_PREFIX + self.secret

@@ -33,7 +33,7 @@ from lti_app.placements.models import (
     PlacementMentor,
     PlacementState,
 )
-from lti_app.placements.service import MentorDetails, mentor_for
+from lti_app.placements.service import MentorDetails, college_of, mentor_for
 from lti_app.roster.models import Person
 
 # The plain token lives in the stored mail only until the mail server has it.
@@ -100,8 +100,16 @@ def find_or_add_mentor(
     :raise InvalidAddress: ``email`` is not one plain address.
     """
     address = normalise_address(email).lower()
-    known = session.scalar(select(Mentor.id).where(Mentor.email == address)) is not None
-    mentor = mentor_for(session, MentorDetails(email=address, name=name), overwrite=False)
+    college_id = college_of(session, placement)
+    known = (
+        session.scalar(
+            select(Mentor.id).where(Mentor.college_id == college_id, Mentor.email == address)
+        )
+        is not None
+    )
+    mentor = mentor_for(
+        session, college_id, MentorDetails(email=address, name=name), overwrite=False
+    )
     if not known:
         mentor.locale = locale if locale in LANGUAGES else "nl"
     if not is_placement_mentor(session, placement.id, mentor.id):
@@ -304,11 +312,13 @@ def send_sign_in_link(
         address = normalise_address(email).lower()
     except ValueError:
         return None
-    mentor = session.scalars(select(Mentor).where(Mentor.email == address)).first()
-    if mentor is None:
+    # A teacher who mentors for two colleges is a guest of each: each sends its own link.
+    mentors = session.scalars(select(Mentor).where(Mentor.email == address).order_by(Mentor.id))
+    links = [_send_general_link(session, mentor, now or utcnow()) for mentor in mentors]
+    if not links:
         log.info("sign-in link asked for an address that is no mentor's")
         return None
-    return _send_general_link(session, mentor, now or utcnow())
+    return links[0]
 
 
 def renew_from_link(

@@ -72,11 +72,14 @@ class School(Base):
     """A workplace, reused across courses and years."""
 
     __tablename__ = "school"
+    # The Flemish instellingsnummer: unique in a college's directory when given (NULLs do not
+    # collide); two colleges keep directories of their own.
+    __table_args__ = (UniqueConstraint("college_id", "institution_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    college_id: Mapped[int] = mapped_column(ForeignKey("college.id"), index=True)
     name: Mapped[str] = mapped_column(String(300))
-    # The Flemish instellingsnummer; unique when given (NULLs do not collide).
-    institution_number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    institution_number: Mapped[str | None] = mapped_column(String(20))
     street: Mapped[str] = mapped_column(String(300), default="")
     postal_code: Mapped[str] = mapped_column(String(10), default="")
     city: Mapped[str] = mapped_column(String(120), default="")
@@ -88,12 +91,16 @@ class School(Base):
 
 
 class Mentor(Base):
-    """A school mentor: an external guest, one person across placements and courses."""
+    """A school mentor: an external guest of one college, across its placements and courses."""
 
     __tablename__ = "mentor"
+    # A guest of one college: a teacher who mentors for two colleges has two guest identities,
+    # so nothing one college writes about them is shown to the other.
+    __table_args__ = (UniqueConstraint("college_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    college_id: Mapped[int] = mapped_column(ForeignKey("college.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))  # stored lower-cased
     name: Mapped[str] = mapped_column(String(300), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     subject: Mapped[str] = mapped_column(String(200), default="")

@@ -34,7 +34,7 @@ from lti_app.placements.models import (
     School,
     Track,
 )
-from lti_app.roster.models import Membership, Person, Role
+from lti_app.roster.models import Course, Membership, Person, Role
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 # A placement's own fields, in the order a ChangeRecord lists them.
@@ -149,20 +149,30 @@ def normalise_institution_number(raw: str | None) -> str | None:
     return value or None
 
 
-def school_with_number(session: Session, number: str | None) -> School | None:
+def school_with_number(session: Session, college_id: int, number: str | None) -> School | None:
     number = normalise_institution_number(number)
     if number is None:
         return None
-    return session.scalars(select(School).where(School.institution_number == number)).first()
+    return session.scalars(
+        select(School).where(School.college_id == college_id, School.institution_number == number)
+    ).first()
 
 
-def get_school(session: Session, school_id: int) -> School | None:
-    return session.get(School, school_id)
+def get_school(session: Session, school_id: int, college_id: int) -> School | None:
+    """A school of the college's directory (None for another college's)."""
+    school = session.get(School, school_id)
+    return school if school is not None and school.college_id == college_id else None
 
 
-def search_schools(session: Session, query: str = "", limit: int | None = None) -> list[School]:
-    """Schools whose name, city or instellingsnummer contains ``query``, by name."""
-    statement = select(School).order_by(func.lower(School.name), School.city, School.id)
+def search_schools(
+    session: Session, college_id: int, query: str = "", limit: int | None = None
+) -> list[School]:
+    """The college's schools whose name, city or instellingsnummer contains ``query``, by name."""
+    statement = (
+        select(School)
+        .where(School.college_id == college_id)
+        .order_by(func.lower(School.name), School.city, School.id)
+    )
     words = query.split()
     for word in words:
         pattern = word.lower()
@@ -179,8 +189,9 @@ def search_schools(session: Session, query: str = "", limit: int | None = None) 
     return list(session.scalars(statement))
 
 
-def count_schools(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(School)) or 0)
+def count_schools(session: Session, college_id: int) -> int:
+    statement = select(func.count()).select_from(School).where(School.college_id == college_id)
+    return int(session.scalar(statement) or 0)
 
 
 def _school_values(details: SchoolDetails) -> dict[str, Any]:
@@ -196,10 +207,10 @@ def _school_values(details: SchoolDetails) -> dict[str, Any]:
     }
 
 
-def create_school(session: Session, details: SchoolDetails) -> School:
-    """A new school. The caller has checked the instellingsnummer is free (the database's
-    unique constraint catches a race)."""
-    school = School(**_school_values(details))
+def create_school(session: Session, college_id: int, details: SchoolDetails) -> School:
+    """A new school in the college's directory. The caller has checked the instellingsnummer is
+    free (the database's unique constraint catches a race)."""
+    school = School(college_id=college_id, **_school_values(details))
     session.add(school)
     session.flush()
     return school
@@ -215,17 +226,29 @@ def update_school(session: Session, school: School, details: SchoolDetails) -> S
 # -- mentors ------------------------------------------------------------------------------------
 
 
-def mentor_for(session: Session, details: MentorDetails, *, overwrite: bool = True) -> Mentor:
-    """The mentor with this e-mail address (one row per lower-cased address), created if new.
+def college_of(session: Session, placement: Placement) -> int:
+    """The college a placement belongs to: its course's platform's."""
+    course = placement.course or session.get(Course, placement.course_id)
+    assert course is not None
+    return course.platform.college_id
+
+
+def mentor_for(
+    session: Session, college_id: int, details: MentorDetails, *, overwrite: bool = True
+) -> Mentor:
+    """The college's mentor with this e-mail address (one row per college and lower-cased
+    address), created if new.
 
     With ``overwrite`` (a coach typed it) a given name or subject replaces the stored one;
     otherwise (a student's proposal) it only fills what is blank.
     """
     email = normalise_email(details.email)
-    mentor = session.scalars(select(Mentor).where(Mentor.email == email)).first()
+    mentor = session.scalars(
+        select(Mentor).where(Mentor.college_id == college_id, Mentor.email == email)
+    ).first()
     name, subject = details.name.strip(), details.subject.strip()
     if mentor is None:
-        mentor = Mentor(email=email, name=name, subject=subject)
+        mentor = Mentor(college_id=college_id, email=email, name=name, subject=subject)
         session.add(mentor)
         session.flush()
         return mentor
@@ -239,7 +262,8 @@ def mentor_for(session: Session, details: MentorDetails, *, overwrite: bool = Tr
 def _set_mentors(
     session: Session, placement: Placement, mentors: Sequence[MentorDetails], overwrite: bool
 ) -> None:
-    wanted = [mentor_for(session, m, overwrite=overwrite) for m in mentors]
+    college_id = college_of(session, placement)
+    wanted = [mentor_for(session, college_id, m, overwrite=overwrite) for m in mentors]
     wanted_ids = [m.id for m in wanted]
     for link in list(placement.mentor_links):
         if link.mentor_id not in wanted_ids:

@@ -52,7 +52,7 @@ from lti_app.placements.forms import (
 from lti_app.placements.models import InvitationState, Placement, PlacementState, Track
 from lti_app.roster.models import Person, Role
 from lti_app.roster.service import get_course
-from lti_app.security import Permission, public, requires
+from lti_app.security import Permission, current_college_id, public, requires
 
 bp = Blueprint("placements", __name__)
 
@@ -477,10 +477,10 @@ def _form_action(form: PlacementFields) -> str | None:
 
 def _school_options(form: PlacementFields) -> list[SelectChoice]:
     query = (form.school_search.data or "").strip()
-    schools = service.search_schools(db.session(), query)
+    schools = service.search_schools(db.session(), _college(), query)
     chosen = form.school_id.data
     if chosen and chosen > 0 and all(school.id != chosen for school in schools):
-        school = service.get_school(db.session(), chosen)
+        school = service.get_school(db.session(), chosen, _college())
         schools = [school, *schools] if school else schools
     return [SelectChoice(school.id, _school_label(school)) for school in schools]
 
@@ -492,7 +492,7 @@ def _school_label(school: Any) -> str:
 
 def _school_of(form: PlacementFields) -> int:
     if form.wants_new_school:
-        return service.create_school(db.session(), form.new_school.form.details()).id
+        return service.create_school(db.session(), _college(), form.new_school.form.details()).id
     return int(form.school_id.data)
 
 
@@ -542,18 +542,26 @@ def _data(placement: Placement) -> dict[str, Any]:
 # -- schools ------------------------------------------------------------------------------------
 
 
+def _college() -> int:
+    """The signed-in person's college: its schools directory is the only one they see."""
+    college_id = current_college_id()
+    if college_id is None:
+        abort(403)
+    return college_id
+
+
 @bp.route("/schools")
 @requires(Permission.MANAGE_PLACEMENTS)
 def schools() -> Any:
     query = request.args.get("q", "")[:100].strip()
     s = db.session()
-    found = service.search_schools(s, query, limit=SCHOOL_LIST_LIMIT + 1)
+    found = service.search_schools(s, _college(), query, limit=SCHOOL_LIST_LIMIT + 1)
     return render_template(
         "placements/schools.html",
         schools=found[:SCHOOL_LIST_LIMIT],
         more=len(found) > SCHOOL_LIST_LIMIT,
         query=query,
-        total=service.count_schools(s),
+        total=service.count_schools(s, _college()),
     )
 
 
@@ -563,7 +571,7 @@ def new_school() -> Any:
     form = SchoolForm()
     if form.validate_on_submit():
         with _saving(form) as saved:
-            school = service.create_school(db.session(), form.details())
+            school = service.create_school(db.session(), _college(), form.details())
         if saved.ok:
             flash(_("%(name)s is in the schools directory.", name=school.name), "ok")
             return redirect(url_for(".schools", q=school.name), code=303)
@@ -573,7 +581,7 @@ def new_school() -> Any:
 @bp.route("/schools/<int:school_id>/edit", methods=["GET", "POST"])
 @requires(Permission.MANAGE_PLACEMENTS)
 def edit_school(school_id: int) -> Any:
-    school = service.get_school(db.session(), school_id)
+    school = service.get_school(db.session(), school_id, _college())
     if school is None:
         abort(404)
     form = (

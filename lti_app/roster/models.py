@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lti_app.colleges.models import Programme
 from lti_app.db import Base, UTCDateTime, utcnow
 from lti_app.lti.models import Platform
 
@@ -32,10 +33,13 @@ class Course(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     nrps_url: Mapped[str | None] = mapped_column(String(1000))
     ags_lineitems_url: Mapped[str | None] = mapped_column(String(1000))
+    # Chosen by a coach or coordinator at the course's first launch, or named by the LMS link.
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     platform: Mapped[Platform] = relationship()
+    programme: Mapped[Programme | None] = relationship()
     memberships: Mapped[list[Membership]] = relationship(back_populates="course")
 
 

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import json
 import time
-import unicodedata
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +25,43 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import current_app
 from jwcrypto.jwk import JWK
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-CLIENT_ID = "driehoek-sandbox"
-DEPLOYMENT_ID = "sandbox-deployment-1"
+from lti_app.sandbox.demo import (
+    COLLEGES,
+    COURSE,
+    INACTIVE_IDS,
+    LEARNER,
+    LIS,
+    MAIN,
+    PEOPLE,
+    RESOURCE_LINK,
+    ROSTER_STUDENTS,
+    DemoCollege,
+    DemoPerson,
+    college_of,
+    person,
+)
+
+__all__ = [
+    "COLLEGES",
+    "COURSE",
+    "INACTIVE_IDS",
+    "LEARNER",
+    "LIS",
+    "PEOPLE",
+    "ROSTER_STUDENTS",
+    "DemoPerson",
+    "college_of",
+    "person",
+]
+
+CLIENT_ID = MAIN.client_id
+DEPLOYMENT_ID = MAIN.deployment_id
 KID = "sandbox-key-1"
-LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-LEARNER = LIS + "membership#Learner"
+DEMO_COLLEGE_NAME = "Hogeschool De Driehoek (demo)"
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 AGS_SCOPES = (
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
@@ -45,117 +72,6 @@ AGS_SCOPES = (
 SCOPES = (NRPS_SCOPE, *AGS_SCOPES)
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ACCESS_TOKEN_SECONDS = 3600
-
-
-@dataclass(frozen=True)
-class DemoPerson:
-    id: str
-    given_name: str
-    family_name: str
-    email: str
-    roles: tuple[str, ...]
-    locale: str = "nl-BE"
-
-    @property
-    def name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
-
-    @property
-    def role_label(self) -> str:
-        from flask_babel import gettext as _
-
-        if any("Administrator" in r for r in self.roles):
-            return _("coordinator")
-        if any("Instructor" in r for r in self.roles):
-            return _("coach")
-        return _("student")
-
-
-COURSE = {"id": "demo-stage-so-2026", "title": "Stage SO 2026-2027 (demo)", "label": "STAGE-SO"}
-RESOURCE_LINK = {"id": "demo-link-overview", "title": "Driehoek"}
-
-PEOPLE: tuple[DemoPerson, ...] = (
-    DemoPerson(
-        "coach-an",
-        "An",
-        "Peeters",
-        "an.peeters@hogeschool.example",
-        (LIS + "membership#Instructor",),
-    ),
-    DemoPerson(
-        "coordinator-koen",
-        "Koen",
-        "Maes",
-        "koen.maes@hogeschool.example",
-        (LIS + "membership#Instructor", LIS + "institution/person#Administrator"),
-    ),
-    DemoPerson(
-        "student-lotte",
-        "Lotte",
-        "Janssens",
-        "lotte.janssens@student.example",
-        (LIS + "membership#Learner",),
-    ),
-    DemoPerson(
-        "student-mehdi",
-        "Mehdi",
-        "El Amrani",
-        "mehdi.elamrani@student.example",
-        (LIS + "membership#Learner",),
-    ),
-    DemoPerson(
-        "student-sofie",
-        "Sofie",
-        "De Smet",
-        "sofie.desmet@student.example",
-        (LIS + "membership#Learner",),
-        locale="en-GB",
-    ),
-    DemoPerson(
-        "student-jonas",
-        "Jonas",
-        "Willems",
-        "jonas.willems@student.example",
-        (LIS + "membership#Learner",),
-    ),
-)
-
-
-# Students of the demo course who never launch in the sandbox but are on its roster (NRPS).
-_GIVEN = (
-    "Emma", "Noah", "Louise", "Arthur", "Olivia", "Jules", "Mila", "Louis", "Elena", "Finn",
-    "Nora", "Lucas", "Marie", "Adam", "Lina", "Victor", "Julie", "Wout", "Ella", "Lars",
-    "Hanne", "Seppe", "Fien", "Ruben", "Amber", "Bram", "Zoë", "Thibault", "Yasmine", "Kobe",
-)  # fmt: skip
-_FAMILY = (
-    "Claes", "Goossens", "Wouters", "Jacobs", "Mertens", "Dubois", "Lambert", "Vermeulen",
-    "Van den Broeck", "Hermans", "Aerts", "Pauwels", "Van Damme", "Michiels", "Verhoeven",
-    "Declercq", "Segers", "Bogaert", "Smets", "Vandenberghe", "Martens", "Coppens", "Bulut",
-    "De Backer", "Verstraete", "Lemmens", "Van Acker", "D'Hondt", "Benali", "Vervoort",
-)  # fmt: skip
-
-
-def _email_part(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return "".join(c for c in ascii_text.lower() if c.isalnum())
-
-
-ROSTER_STUDENTS: tuple[DemoPerson, ...] = tuple(
-    DemoPerson(
-        f"student-roster-{i + 1:02d}",
-        given,
-        family,
-        f"{_email_part(given)}.{_email_part(family)}@student.example",
-        (LEARNER,),
-    )
-    for i, (given, family) in enumerate(zip(_GIVEN, _FAMILY, strict=True))
-)
-# One student stopped the programme: the LMS still lists her, as inactive.
-INACTIVE_IDS = frozenset({ROSTER_STUDENTS[-2].id})
-
-
-def person(person_id: str) -> DemoPerson | None:
-    return next((p for p in PEOPLE if p.id == person_id), None)
 
 
 def issuer() -> str:
@@ -199,21 +115,45 @@ def jwks() -> dict[str, Any]:
 
 
 def ensure_registered(session: Session) -> None:
-    """Register the sandbox with the tool the way an administrator would with `platform add`."""
+    """Register the sandbox with the tool the way an administrator would with `platform add`:
+    once for each of its colleges."""
+    from lti_app.lti.models import Platform
     from lti_app.lti.registration import add_platform
 
     base = str(current_app.config["SANDBOX_URL"]) + "/sandbox"
-    add_platform(
-        session,
-        issuer=issuer(),
-        client_id=CLIENT_ID,
-        deployment_ids=[DEPLOYMENT_ID],
-        auth_login_url=base + "/auth",
-        auth_token_url=base + "/token",
-        key_set_url=base + "/jwks.json",
-        name="Sandbox LMS",
-        source="sandbox",
-    )
+    for demo in COLLEGES:
+        existing = session.scalars(
+            select(Platform).where(
+                Platform.issuer == issuer(), Platform.client_id == demo.client_id
+            )
+        ).first()
+        add_platform(
+            session,
+            issuer=issuer(),
+            client_id=demo.client_id,
+            deployment_ids=[demo.deployment_id],
+            auth_login_url=base + "/auth",
+            auth_token_url=base + "/token",
+            key_set_url=base + "/jwks.json",
+            name="Sandbox LMS" if demo is MAIN else f"Sandbox LMS ({demo.name})",
+            source="sandbox",
+            college=existing.college if existing else _college(session, demo),
+        )
+
+
+def _college(session: Session, demo: DemoCollege) -> Any:
+    """The college a demo registration belongs to: on a database that already serves exactly one
+    college (and none of the sandbox's), the main registration joins it."""
+    from lti_app.colleges.service import add_college, colleges, find_college
+
+    name = demo.name or str(current_app.config.get("COLLEGE_NAME") or "") or DEMO_COLLEGE_NAME
+    found = find_college(session, name)
+    if found is not None:
+        return found
+    existing = colleges(session)
+    if demo is MAIN and len(existing) == 1:
+        return existing[0]
+    return add_college(session, name)
 
 
 def message_hint(kind: str) -> str:
@@ -235,13 +175,16 @@ def read_message_hint(hint: str) -> str | None:
 
 
 def id_token(who: DemoPerson, nonce: str, kind: str) -> str:
-    """A signed launch for ``who``: a resource link launch or a deep-linking request."""
+    """A signed launch for ``who``, from their college's registration: a resource link launch
+    or a deep-linking request."""
     now = int(time.time())
     base = str(current_app.config["SANDBOX_URL"]) + "/sandbox"
+    demo = college_of(who.id) or MAIN
+    course = demo.course
     claims: dict[str, Any] = {
         "iss": issuer(),
-        "aud": CLIENT_ID,
-        "azp": CLIENT_ID,
+        "aud": demo.client_id,
+        "azp": demo.client_id,
         "sub": who.id,
         "iat": now,
         "exp": now + 300,
@@ -251,13 +194,13 @@ def id_token(who: DemoPerson, nonce: str, kind: str) -> str:
         "family_name": who.family_name,
         "email": who.email,
         CLAIM + "version": "1.3.0",
-        CLAIM + "deployment_id": DEPLOYMENT_ID,
+        CLAIM + "deployment_id": demo.deployment_id,
         CLAIM + "target_link_uri": tool_launch_url(),
         CLAIM + "roles": list(who.roles),
         CLAIM + "context": {
-            "id": COURSE["id"],
-            "title": COURSE["title"],
-            "label": COURSE["label"],
+            "id": course["id"],
+            "title": course["title"],
+            "label": course["label"],
             "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
         },
         CLAIM + "tool_platform": {
@@ -266,18 +209,21 @@ def id_token(who: DemoPerson, nonce: str, kind: str) -> str:
             "product_family_code": "driehoek-sandbox",
         },
         CLAIM + "launch_presentation": {"document_target": "iframe", "locale": who.locale},
-        "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
-            "context_memberships_url": f"{base}/nrps/{COURSE['id']}/memberships",
-            "service_versions": ["2.0"],
-        },
         "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
             "scope": [
                 "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
                 "https://purl.imsglobal.org/spec/lti-ags/scope/score",
             ],
-            "lineitems": f"{base}/ags/{COURSE['id']}/lineitems",
+            "lineitems": f"{base}/ags/{course['id']}/lineitems",
         },
     }
+    if demo.shares_roster:
+        claims["https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"] = {
+            "context_memberships_url": f"{base}/nrps/{course['id']}/memberships",
+            "service_versions": ["2.0"],
+        }
+    if demo.programme:
+        claims[CLAIM + "custom"] = {"programme": demo.programme}
     if kind == "deeplink":
         claims[CLAIM + "message_type"] = "LtiDeepLinkingRequest"
         claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {

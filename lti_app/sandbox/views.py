@@ -48,18 +48,37 @@ def course() -> Any:
     placed = current_app.extensions["state_store"].get(PLACED_KEY) or []
     return render_template(
         "sandbox/course.html",
-        course=platform.COURSE,
-        people=platform.PEOPLE,
+        colleges=platform.COLLEGES,
+        college_names=_college_names(),
         login_url=platform.tool_login_url(),
         launch_url=platform.tool_launch_url(),
         issuer=platform.issuer(),
-        client_id=platform.CLIENT_ID,
-        deployment_id=platform.DEPLOYMENT_ID,
         resource_hint=platform.message_hint("resource"),
         deeplink_hint=platform.message_hint("deeplink"),
         placed=placed,
         message=request.args.get("message"),
     )
+
+
+def _college_names() -> dict[str, str]:
+    """Each demo registration's college, as the tool has it."""
+    from sqlalchemy import select
+
+    from lti_app.lti.models import Platform
+
+    names = {}
+    for demo in platform.COLLEGES:
+        found = (
+            db.session()
+            .scalars(
+                select(Platform).where(
+                    Platform.issuer == platform.issuer(), Platform.client_id == demo.client_id
+                )
+            )
+            .first()
+        )
+        names[demo.key] = found.college.name if found else demo.name
+    return names
 
 
 @bp.route("/welcome")
@@ -76,8 +95,9 @@ def auth() -> Any:
     error = None
     who = platform.person(args.get("login_hint", ""))
     kind = platform.read_message_hint(args.get("lti_message_hint", ""))
-    if args.get("client_id") != platform.CLIENT_ID:
-        error = "unknown client_id"
+    demo = platform.college_of(who.id) if who else None
+    if demo is None or args.get("client_id") != demo.client_id:
+        error = "unknown client_id, or a login_hint of another registration"
     elif args.get("redirect_uri") != platform.tool_launch_url():
         error = "redirect_uri is not the registered launch URL"
     elif args.get("response_type") != "id_token" or args.get("scope") != "openid":
@@ -119,8 +139,10 @@ def deep_link_return() -> Any:
             key.key,
             algorithms=["RS256"],
             audience=platform.issuer(),
-            issuer=platform.CLIENT_ID,
+            options={"require": ["iss"]},
         )
+        if claims["iss"] not in {c.client_id for c in platform.COLLEGES}:
+            raise jwt.InvalidIssuerError("not one of the sandbox's client ids")
     except jwt.PyJWTError as exc:
         return render_template(
             "sandbox/error.html", error=f"deep-linking response rejected: {exc}"

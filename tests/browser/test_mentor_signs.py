@@ -27,6 +27,7 @@ def _prepare(sites: Sites) -> tuple[str, int]:
     from lti_app import create_app, db
     from lti_app.agreements import service, signing, template_service
     from lti_app.agreements.parties import person_signer
+    from lti_app.colleges.service import programme_named
     from lti_app.placements.invitations import send_sign_in_link
     from lti_app.placements.models import Mentor
     from lti_app.placements.service import get_placement
@@ -55,7 +56,12 @@ def _prepare(sites: Sites) -> tuple[str, int]:
         placement = get_placement(s, made.id)
         assert placement is not None
         agreement = service.create_agreement(
-            s, placement, template_service.default_template(s), "system"
+            s,
+            placement,
+            template_service.template_for(
+                s, programme_named(s, placement.school.college_id, "Educatief graduaat")
+            ),
+            "system",
         )
         service.send_for_signing(s, agreement, "system")
         document = service.main_document(agreement)

@@ -19,9 +19,11 @@ from typing import Any
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_app import clock
+from lti_app.colleges.models import College, Programme
 from lti_app.db import utcnow
 from lti_app.lti.models import Platform
 from lti_app.placements.models import (
@@ -40,6 +42,7 @@ from lti_app.placements.models import (
 from lti_app.roster.models import Course, Membership, Person, Role
 
 __all__ = [
+    "CollegeFactory",
     "CourseFactory",
     "HourEntryFactory",
     "MembershipFactory",
@@ -49,8 +52,10 @@ __all__ = [
     "PlacementFactory",
     "PlacementMentorFactory",
     "PlatformFactory",
+    "ProgrammeFactory",
     "SchoolFactory",
     "bound",
+    "the_college",
 ]
 
 
@@ -81,9 +86,33 @@ class _Factory(SQLAlchemyModelFactory):
         sqlalchemy_session_persistence = "flush"
 
 
+class CollegeFactory(_Factory):
+    class Meta:
+        model = College
+
+    name = factory.Sequence(lambda n: f"Hogeschool {n}")
+
+
+def the_college() -> College:
+    """The installation's first college (made when there is none): single-college tests need
+    not name it; two-college tests pass ``college=`` to the factories."""
+    found = _session().scalars(select(College).order_by(College.id)).first()
+    return found if found is not None else CollegeFactory()
+
+
+class ProgrammeFactory(_Factory):
+    class Meta:
+        model = Programme
+
+    college = factory.LazyFunction(the_college)
+    name = factory.Sequence(lambda n: f"Educatief graduaat {n}")
+
+
 class PlatformFactory(_Factory):
     class Meta:
         model = Platform
+
+    college = factory.LazyFunction(the_college)
 
     name = factory.Sequence(lambda n: f"LMS {n}")
     issuer = factory.Sequence(lambda n: f"https://lms{n}.example")
@@ -133,6 +162,8 @@ class SchoolFactory(_Factory):
     class Meta:
         model = School
 
+    college_id = factory.LazyFunction(lambda: the_college().id)
+
     name = factory.Sequence(lambda n: f"Sint-Jozefscollege {n}")
     institution_number = factory.Sequence(lambda n: f"{100000 + n}")
     street = factory.Sequence(lambda n: f"Schoolstraat {n}")
@@ -146,6 +177,8 @@ class SchoolFactory(_Factory):
 class MentorFactory(_Factory):
     class Meta:
         model = Mentor
+
+    college_id = factory.LazyFunction(lambda: the_college().id)
 
     email = factory.Sequence(lambda n: f"mentor{n}@school.example")
     name = factory.Faker("name", locale="nl_BE")

@@ -19,6 +19,7 @@ from tests.lms import TestLMS
 from tests.signing import (
     Parties,
     agreement_state,
+    course_programme,
     documents,
     make_agreement,
     page_of,
@@ -73,7 +74,7 @@ def test_three_parties_signing_at_the_same_moment_each_count_once(
         s = db.session()
         template_service.save_template(
             s,
-            programme="Educatief graduaat",
+            programme=course_programme(s, parties.course),
             language="nl",
             college_name="",
             sections=[],

@@ -16,7 +16,7 @@ from lti_app.agreements.reminders import next_digest_at
 from lti_app.placements.models import Placement
 from tests.guests import add_placement
 from tests.lms import TestLMS
-from tests.signing import ELS, Parties, mails_to, run_jobs, three_parties
+from tests.signing import ELS, Parties, course_programme, mails_to, run_jobs, three_parties
 
 SIGN_IN = re.compile(r"http://tool\.test(/m/[A-Za-z0-9_-]{20,}|\[…\])")
 
@@ -43,7 +43,7 @@ def _school_first_agreements(app: Flask, parties: Parties, placements: list[int]
         s = db.session()
         template = template_service.save_template(
             s,
-            programme="Verkorte educatieve bachelor",
+            programme=course_programme(s, parties.course),
             language="nl",
             college_name="Hogeschool",
             sections=[],

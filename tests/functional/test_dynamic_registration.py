@@ -24,6 +24,7 @@ from tests.conftest import TOOL_BASE, settings
 from tests.launching import FlaskBrowser, launch
 from tests.lms import Person, TestLMS
 from tests.servers import closed_port
+from tests.signing import new_invite
 
 CONFIG_PATH = "/.well-known/openid-configuration"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
@@ -105,13 +106,19 @@ def stub(app: Flask) -> Iterator[PlatformStub]:
 
 
 @pytest.fixture
-def register(client: FlaskClient) -> Callable[..., Any]:
+def register(app: Flask, client: FlaskClient) -> Callable[..., Any]:
+    """Open registration as the LMS does, through a fresh one-time URL of the operator's."""
+
     def _register(configuration_url: str, token: str | None = TOKEN) -> Any:
         query = {"openid_configuration": configuration_url}
         if token is not None:
             query["registration_token"] = token
         # In English: the words checked below are the English ones, whatever nl translates.
-        return client.get("/lti/register", query_string=query, headers={"Accept-Language": "en"})
+        return client.get(
+            f"/lti/register/{new_invite(app)}",
+            query_string=query,
+            headers={"Accept-Language": "en"},
+        )
 
     return _register
 

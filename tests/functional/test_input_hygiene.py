@@ -216,6 +216,7 @@ WALK: dict[str, FormPage | Callable[[World], Iterator[Attempt]]] = {
     "verify.verify": FormPage("anyone", "/verify", ("file",)),
     "lti.deep_link": FormPage("deep_linker", "/lti/deep-link"),
     "roster.start_sync": FormPage("coach", "/coach"),
+    "programmes.course_programme": FormPage("coordinator", "/course/programme"),
     # placements and schools
     "placements.propose_placement": FormPage("bram", "/my/placements/new"),
     "placements.edit_proposal": FormPage("bram", "/my/placements/{proposal}/edit"),

@@ -28,6 +28,7 @@ from lti_app.lti.services import LtiServiceError, ServiceFailure, service_client
 from tests.conftest import TOOL_BASE, empty_tables, settings
 from tests.launching import FlaskBrowser, launch
 from tests.lms import Person, TestLMS
+from tests.signing import new_invite
 
 MARKER = "intranet-secret-7f3a91"
 CONFIG_PATH = "/.well-known/openid-configuration"
@@ -137,7 +138,7 @@ def production(make_app: Callable[..., Flask]) -> Flask:
 
 def register(app: Flask, configuration_url: str) -> tuple[int, str]:
     response = app.test_client().get(
-        "/lti/register",
+        f"/lti/register/{new_invite(app)}",  # the operator opened registration
         query_string={"openid_configuration": configuration_url, "registration_token": "tok-1"},
         headers=ENGLISH,
     )

@@ -709,7 +709,7 @@ def test_a_school_saved_by_someone_else_meanwhile_is_reported_not_a_crash(
 
     factories.SchoolFactory(name="Atheneum Zuid", institution_number="123456")
     db.commit()
-    monkeypatch.setattr(service, "school_with_number", lambda session, number: None)
+    monkeypatch.setattr(service, "school_with_number", lambda session, college_id, number: None)
     coach = course.coach
 
     page = submit(

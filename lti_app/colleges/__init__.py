@@ -1,0 +1,1 @@
+"""Colleges (tenants) and their programmes: who owns which registrations, schools and templates."""

@@ -1,0 +1,289 @@
+"""Two colleges on one installation: nothing of one is readable or writable from the other.
+
+College A is the test LMS's (Lotte's placement at Sint-Jozefscollege with Els as mentor, an
+agreement, hours, an invitation, a roster sync, A's own template). College B has a platform of
+its own, with a coordinator, a coach, a student and a mentor. Every URL of the app that names an
+object is tried by each of B's people against A's object; a URL that names a kind of object the
+walk does not know fails the test, so a new URL joins the walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from lti_app import db
+from lti_app.agreements import template_service
+from lti_app.agreements.models import AgreementDocument
+from lti_app.colleges.models import College, Programme
+from lti_app.colleges.service import add_college, programme_named
+from lti_app.jobs.models import Job
+from lti_app.lti.registration import add_platform
+from lti_app.models import __all__ as MODEL_NAMES
+from lti_app.placements.models import MentorInvitation, Placement
+from lti_app.roster.models import Course
+from tests.conftest import TOOL_BASE
+from tests.guests import (
+    add_entry,
+    add_mentor,
+    csrf,
+    english_client,
+    launch_client,
+    sign_in_mentor,
+    text,
+)
+from tests.lms import ADMIN, INSTRUCTOR, LEARNER, Person, TestLMS
+from tests.signing import make_agreement, three_parties
+
+NOORD = "Hogeschool Noord"
+B_COORDINATOR = Person("b-coord", "Wim Noord", [INSTRUCTOR, ADMIN], "wim@noord.example", "en")
+B_COACH = Person("b-coach", "Ilse Noord", [INSTRUCTOR], "ilse@noord.example", "en")
+B_STUDENT = Person("b-student", "Jens Noord", [LEARNER], "jens@noord.example", "en")
+B_MENTOR = "greet@basisschool-noord.example"
+# What A's people and objects are called: none of it may show up on a page of B's.
+A_NAMES = ("Lotte Janssens", "Sint-Jozefscollege", "Els Mertens", "Geheim programma A")
+
+# The kinds of object a URL can name, and which of A's objects the walk puts there.
+OBJECT_PARAMS = (
+    "placement_id",
+    "agreement_id",
+    "document_id",
+    "template_id",
+    "school_id",
+    "entry_id",
+    "invitation_id",
+    "job_id",
+    "mentor_id",
+)
+# URL parameters that name no object of a college: secrets of their own, a public hash, files.
+NOT_OWNED = {"token", "digest", "name", "course_id", "filename"}
+
+
+@dataclass
+class CollegeA:
+    ids: dict[str, int]
+
+
+@dataclass
+class CollegeB:
+    lms: TestLMS
+    people: dict[str, FlaskClient]
+    course: int
+
+
+@pytest.fixture
+def college_a(app: Flask, lms: TestLMS) -> CollegeA:
+    parties = three_parties(app, lms)
+    agreement = make_agreement(parties)
+    entry = add_entry(app, parties.placement)
+    with app.test_request_context():
+        s = db.session()
+        placement = s.get(Placement, parties.placement)
+        assert placement is not None
+        college_id = placement.course.platform.college_id
+        template = template_service.save_template(
+            s,
+            programme=programme_named(s, college_id, "Geheim programma A"),
+            language="nl",
+            college_name="Hogeschool A",
+            sections=[],
+            signing_order="student>school>college",
+            actor="system",
+        )
+        invitation = s.scalars(select(MentorInvitation).order_by(MentorInvitation.id)).first()
+        assert invitation is not None, "Els signed in through a link"
+        document = s.scalars(
+            select(AgreementDocument).where(AgreementDocument.agreement_id == agreement)
+        ).one()
+        job = s.scalars(select(Job).order_by(Job.id)).first()
+        assert job is not None, "the coach's launch queues a roster sync"
+        ids = {
+            "placement_id": placement.id,
+            "agreement_id": agreement,
+            "document_id": document.id,
+            "template_id": template.id,
+            "school_id": placement.school_id,
+            "entry_id": entry,
+            "invitation_id": invitation.id,
+            "job_id": job.id,
+            "mentor_id": placement.mentor_links[0].mentor_id,
+        }
+        s.commit()
+    return CollegeA(ids)
+
+
+@pytest.fixture
+def college_b(app: Flask, college_a: CollegeA) -> Iterator[CollegeB]:
+    lms_b = TestLMS(tool_base=TOOL_BASE, client_id="noord-client", programme="Bachelor Noord")
+    with app.app_context():
+        s = db.session()
+        noord = add_college(s, NOORD)
+        add_platform(s, **lms_b.tool_registration(), college=noord)
+        s.commit()
+        noord_id = noord.id
+    people = {
+        "coordinator": launch_client(app, lms_b, B_COORDINATOR),
+        "coach": launch_client(app, lms_b, B_COACH),
+        "student": launch_client(app, lms_b, B_STUDENT),
+    }
+    add_mentor(app, B_MENTOR, "Greet Noord", college_id=noord_id)
+    mentor = english_client(app)
+    sign_in_mentor(app, mentor, B_MENTOR)
+    people["mentor"] = mentor
+    with app.app_context():
+        course = db.session().scalar(
+            select(Course.id)
+            .join(Course.platform)
+            .where(Course.context_id == "course-1")
+            .where(Course.platform.has(college_id=noord_id))
+        )
+    assert course is not None
+    yield CollegeB(lms_b, people, int(course))
+    lms_b.close()
+
+
+def _counts(app: Flask) -> dict[str, int]:
+    import lti_app.models as models
+
+    with app.app_context():
+        s = db.session()
+        return {
+            name: int(s.scalar(select(func.count()).select_from(getattr(models, name))) or 0)
+            for name in MODEL_NAMES
+            if name not in {"LaunchState", "Job", "OutgoingMail"}  # a page may queue or cache
+        }
+
+
+def _object_rules(app: Flask) -> list[Any]:
+    rules = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(("sandbox.", "static")):
+            continue
+        unknown = set(rule.arguments) - set(OBJECT_PARAMS) - NOT_OWNED
+        assert not unknown, f"{rule.rule}: add {unknown} to the college walk"
+        if set(rule.arguments) & set(OBJECT_PARAMS):
+            rules.append(rule)
+    return rules
+
+
+def test_every_url_naming_an_object_of_college_a_is_closed_to_college_b(
+    app: Flask, college_a: CollegeA, college_b: CollegeB
+) -> None:
+    rules = _object_rules(app)
+    assert len(rules) >= 25, [r.rule for r in rules]
+    before = _counts(app)
+    tried = 0
+    for who, client in college_b.people.items():
+        home = "/mentor" if who == "mentor" else ("/student" if who == "student" else "/coach")
+        token = csrf(text(client.get(home)))
+        for rule in rules:
+            if set(rule.arguments) & NOT_OWNED:
+                continue
+            path = rule.build(college_a.ids, append_unknown=False)[1]
+            for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+                if method == "GET":
+                    response = client.get(path)
+                else:
+                    response = client.post(path, data={"csrf_token": token, "sha256": "0" * 64})
+                tried += 1
+                page = text(response)
+                assert response.status_code in (403, 404), (who, method, path, page[:500])
+                for name in A_NAMES:
+                    assert name not in page, (who, method, path, name)
+    assert tried >= 100
+    assert _counts(app) == before
+
+
+def test_college_b_lists_none_of_college_a(
+    app: Flask, college_a: CollegeA, college_b: CollegeB
+) -> None:
+    coordinator = college_b.people["coordinator"]
+    for path in (
+        "/agreement-templates",
+        "/schools",
+        "/schools?q=Sint",
+        "/admin/registrations",
+        "/placements/new?school_search=Sint-Jozef",
+        "/course/programme",
+        "/coach",
+    ):
+        response = coordinator.get(path)
+        page = text(response)
+        assert response.status_code == 200, (path, page[:500])
+        for name in (*A_NAMES, "Educatief graduaat secundair onderwijs", "driehoek-client"):
+            assert name not in page, (path, name)
+    # B's own registration and programme are there.
+    assert "noord-client" in text(coordinator.get("/admin/registrations"))
+    assert "Bachelor Noord" in text(coordinator.get("/course/programme"))
+
+
+def test_a_programme_of_college_a_cannot_be_chosen_in_college_b(
+    app: Flask, college_a: CollegeA, college_b: CollegeB
+) -> None:
+    with app.app_context():
+        theirs = (
+            db.session()
+            .scalars(select(Programme).where(Programme.name == "Geheim programma A"))
+            .one()
+        )
+        before = db.session().get(Course, college_b.course).programme_id  # type: ignore[union-attr]
+    coordinator = college_b.people["coordinator"]
+    page = text(coordinator.get("/course/programme"))
+    answer = coordinator.post(
+        "/course/programme", data={"csrf_token": csrf(page), "programme": str(theirs.id)}
+    )
+    assert answer.status_code == 422
+    assert "Choose one of the programmes." in text(answer)
+    with app.app_context():
+        course = db.session().get(Course, college_b.course)
+        assert course is not None and course.programme_id == before
+
+
+def test_a_mentor_of_both_colleges_is_a_guest_of_each_apart(
+    app: Flask, college_a: CollegeA, college_b: CollegeB
+) -> None:
+    """Els mentors for both: what Noord types about her is Noord's row, not A's."""
+    from lti_app.placements.models import Mentor
+
+    with app.app_context():
+        noord = db.session().scalars(select(College).where(College.name == NOORD)).one()
+        noord_id = noord.id
+    add_mentor(app, "els.mertens@sint-jozef.example", "Els M. (Noord)", college_id=noord_id)
+    with app.app_context():
+        rows = (
+            db.session()
+            .scalars(select(Mentor).where(Mentor.email == "els.mertens@sint-jozef.example"))
+            .all()
+        )
+    assert len(rows) == 2
+    by_college = {m.college_id: m.name for m in rows}
+    assert by_college[noord_id] == "Els M. (Noord)"
+    assert sorted(by_college.values()) == ["Els M. (Noord)", "Els Mertens"]
+    # A's coach still sees her as A knows her.
+    page = text(college_b.people["coach"].get("/coach"))
+    assert "Els Mertens" not in page
+
+
+def test_templates_of_college_a_are_not_those_college_b_agreements_take(
+    app: Flask, college_a: CollegeA, college_b: CollegeB
+) -> None:
+    with app.app_context():
+        s = db.session()
+        course = s.get(Course, college_b.course)
+        assert course is not None and course.programme is not None
+        assert course.programme.name == "Bachelor Noord"
+        template = template_service.template_for(s, course.programme)
+        assert template.programme.college.name == NOORD
+        assert template.college_name == NOORD  # the default text names B, not A
+        s.commit()
+        names = {
+            t.programme.name
+            for t in template_service.latest_templates(s, course.programme.college_id)
+        }
+    assert names == {"Bachelor Noord"}
