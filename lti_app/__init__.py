@@ -137,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(placements_bp)
+    from lti_app.placements import coach_invitation_views  # noqa: F401 (the coach's buttons)
     from lti_app.placements.mentor_views import bp as mentors_bp
 
     app.register_blueprint(mentors_bp)

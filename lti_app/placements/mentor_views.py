@@ -1,5 +1,6 @@
-"""Mentors as guests: the sign-in link, a fresh link on request, the portal, and the coach's
-invitation buttons. The rules live in invitations.py; these views only translate to and from HTTP.
+"""Mentors as guests: the sign-in link, a fresh link on request, the portal (the coach's
+invitation buttons are in coach_invitation_views.py, on the same blueprint). The rules live in
+invitations.py and guest_sessions.py; these views only translate to and from HTTP.
 
 Who uses it: a school mentor on a phone right after a lesson, with no LMS account and no
 password; the coach, on a laptop, who invites them and wants to see whether they got in.
@@ -7,7 +8,6 @@ password; the coach, on a laptop, who invites them and wants to see whether they
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -25,12 +25,10 @@ from flask import (
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from lti_app import db
 from lti_app.db import utcnow
@@ -41,7 +39,6 @@ from lti_app.placements import invitations as service
 from lti_app.placements import mentor_access as access
 from lti_app.placements.hours import group_by_week, hour_totals, placement_entries
 from lti_app.placements.models import GuestSession, InvitationState, Mentor, Placement
-from lti_app.roster.models import Person
 from lti_app.security import Permission, public, requires
 
 bp = Blueprint("mentors", __name__)
@@ -141,23 +138,6 @@ class EmailForm(FlaskForm):
             Length(max=320),
             _check_address,
         ],
-    )
-
-
-class InviteForm(FlaskForm):
-    email = StringField(
-        _l("E-mail address"),
-        validators=[
-            InputRequired(message=_l("Enter the mentor's e-mail address.")),
-            Length(max=320),
-            _check_address,
-        ],
-    )
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=300)])
-    language = SelectField(
-        _l("Language of the e-mails"),
-        choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")],
-        default="nl",
     )
 
 
@@ -411,152 +391,3 @@ def _signed_out_page(**context: Any) -> Any:
     session.clear()
     logout_user()  # after clear(): it leaves a note in the session to delete the remember cookie
     return render_template("mentor/signed_out.html", **context)
-
-
-# -- the coach's buttons ------------------------------------------------------------------------
-
-
-def _coach() -> Person:
-    person = current_user._get_current_object()
-    if not isinstance(person, Person):
-        abort(403)
-    return person
-
-
-def _coach_placement(placement_id: int) -> Placement:
-    """:raise 404: no such placement in the coach's current course."""
-    found = db.session().get(Placement, placement_id)
-    if found is None or found.course_id != session.get("course_id"):
-        abort(404)
-    return found
-
-
-def _back(placement: Placement) -> Any:
-    if "placements.placement" in current_app.view_functions:
-        target = url_for("placements.placement", placement_id=placement.id) + "#mentor-access"
-    else:
-        target = url_for("placements.coach_home")
-    return redirect(target, code=303)
-
-
-def _form_problem(form: FlaskForm) -> str:
-    return " ".join(str(e) for errors in form.errors.values() for e in errors)
-
-
-@bp.route("/coach/placements/<int:placement_id>/invitations", methods=["POST"])
-@requires(Permission.MANAGE_PLACEMENTS)
-def invite(placement_id: int) -> Any:
-    """Invite a mentor (new to the placement, or already on it) by e-mail."""
-    coach = _coach()
-    found = _coach_placement(placement_id)
-    form = InviteForm()
-    if not form.validate_on_submit():
-        _notify(found, _form_problem(form), error=True)
-        return _back(found)
-    s = db.session()
-    try:
-        mentor = service.find_or_add_mentor(
-            s, found, form.email.data or "", form.name.data or "", form.language.data or "nl", coach
-        )
-        service.invite(s, found, mentor, coach)
-    except service.InvitationError as exc:
-        s.rollback()
-        _notify(found, exc.message, error=True)
-        return _back(found)
-    s.commit()
-    _notify(found, _("Invitation sent to %(email)s.", email=mentor.email))
-    return _back(found)
-
-
-def _coach_invitation(placement_id: int, invitation_id: int) -> tuple[Placement, Any]:
-    found = _coach_placement(placement_id)
-    invitation = service.get_invitation(db.session(), found.id, invitation_id)
-    if invitation is None:
-        abort(404)
-    return found, invitation
-
-
-def _invitation_action(
-    placement_id: int, invitation_id: int, action: Callable[..., Any], done: Callable[[str], str]
-) -> Any:
-    """Run a coach's button on one invitation; say what happened on the placement page."""
-    coach = _coach()
-    found, invitation = _coach_invitation(placement_id, invitation_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    s = db.session()
-    try:
-        action(s, invitation, coach)
-    except service.InvitationError as exc:
-        s.rollback()
-        _notify(found, exc.message, error=True)
-        return _back(found)
-    s.commit()
-    _notify(found, done(invitation.mentor.email))
-    return _back(found)
-
-
-@bp.route(
-    "/coach/placements/<int:placement_id>/invitations/<int:invitation_id>/resend",
-    methods=["POST"],
-)
-@requires(Permission.MANAGE_PLACEMENTS)
-def resend(placement_id: int, invitation_id: int) -> Any:
-    """A new link for the same mentor; the older unused ones stop working."""
-    return _invitation_action(
-        placement_id,
-        invitation_id,
-        service.resend,
-        lambda email: _("A new link was sent to %(email)s.", email=email),
-    )
-
-
-@bp.route(
-    "/coach/placements/<int:placement_id>/mentors/<int:mentor_id>/sign-out-everywhere",
-    methods=["POST"],
-)
-@requires(Permission.MANAGE_PLACEMENTS)
-def end_sessions(placement_id: int, mentor_id: int) -> Any:
-    """The coach signs a mentor of this placement out on every device.
-
-    :raise 404: no such placement in the coach's course, or the person is no mentor of it.
-    """
-    coach = _coach()
-    found = _coach_placement(placement_id)
-    s = db.session()
-    mentor = s.get(Mentor, mentor_id)
-    if mentor is None or not service.is_placement_mentor(s, found.id, mentor.id):
-        abort(404)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    count = guest_sessions.end_for_placement(s, found, mentor, coach.get_id())
-    s.commit()
-    current_app.logger.info(
-        "coach %s signed mentor %s out on %s devices", coach.id, mentor.id, count
-    )
-    if count:
-        message = ngettext(
-            "%(name)s is signed out on %(num)d device.",
-            "%(name)s is signed out on %(num)d devices.",
-            count,
-            name=mentor.display_name,
-        )
-    else:
-        message = _("%(name)s was not signed in on any device.", name=mentor.display_name)
-    _notify(found, message)
-    return _back(found)
-
-
-@bp.route(
-    "/coach/placements/<int:placement_id>/invitations/<int:invitation_id>/revoke",
-    methods=["POST"],
-)
-@requires(Permission.MANAGE_PLACEMENTS)
-def revoke(placement_id: int, invitation_id: int) -> Any:
-    """The link stops working at once."""
-    return _invitation_action(
-        placement_id,
-        invitation_id,
-        service.revoke,
-        lambda email: _("The link to %(email)s no longer works.", email=email),
-    )

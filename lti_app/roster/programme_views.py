@@ -20,6 +20,7 @@ from wtforms.validators import Length, Optional
 
 from lti_app import db
 from lti_app.colleges import service
+from lti_app.core.input import one_line
 from lti_app.roster.models import Course, Role
 from lti_app.security import Permission, current_college_id, requires
 
@@ -32,7 +33,7 @@ class ProgrammeForm(FlaskForm):
     programme = RadioField(_l("Programme"), validate_choice=False)
     new_name = StringField(
         _l("Another programme"),
-        validators=[Optional(), Length(max=service.MAX_NAME)],
+        validators=[Optional(), Length(max=service.MAX_NAME), one_line],
         description=_l("For example: Verkorte educatieve bachelor secundair onderwijs"),
     )
 
