@@ -8,11 +8,9 @@ for them and stores nothing. An operator's URL registers one platform for its co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -20,34 +18,16 @@ from sqlalchemy import func, select
 from lti_app import clock, db
 from lti_app.colleges.models import College
 from lti_app.lti.models import Platform, RegistrationInvite
-from tests.conftest import SECRET, TOOL_BASE
-from tests.functional.test_cli import platform_add_args
-from tests.functional.test_dynamic_registration import (
+from tests.conftest import TOOL_BASE
+from tests.functional.test_cli import cli_settings, platform_add_args  # noqa: F401 (fixture)
+from tests.functional.test_dynamic_registration import (  # noqa: F401 (stub: a fixture)
     CLIENT_ID,
-    DEPLOYMENT_ID,
     TOKEN,
     PlatformStub,
+    stub,
 )
-from tests.lms import TestLMS
 from tests.servers import flask_cli
 from tests.signing import new_invite
-
-
-@pytest.fixture
-def stub(app: Flask) -> Iterator[PlatformStub]:
-    lms = TestLMS(tool_base=TOOL_BASE, client_id=CLIENT_ID, deployment_id=DEPLOYMENT_ID)
-    yield PlatformStub(lms)
-    lms.close()
-
-
-@pytest.fixture
-def cli_settings(app: Flask, database_url: str) -> dict[str, str]:
-    return {
-        "DRIEHOEK_ENV": "test",
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET,
-        "BASE_URL": TOOL_BASE,
-    }
 
 
 def _platforms(app: Flask) -> list[tuple[str, str]]:
