@@ -24,11 +24,13 @@ from lti_app.agreements.models import AgreementDocument
 from lti_app.colleges.models import College, Programme
 from lti_app.colleges.service import add_college, programme_named
 from lti_app.jobs.models import Job
-from lti_app.lti.registration import add_platform
 from lti_app.models import __all__ as MODEL_NAMES
 from lti_app.placements.models import MentorInvitation, Placement
 from lti_app.roster.models import Course
 from tests.conftest import TOOL_BASE
+from tests.functional.test_dynamic_registration import CLIENT_ID as DYNAMIC_CLIENT
+from tests.functional.test_dynamic_registration import DEPLOYMENT_ID as DYNAMIC_DEPLOYMENT
+from tests.functional.test_dynamic_registration import PlatformStub
 from tests.guests import (
     add_entry,
     add_mentor,
@@ -39,7 +41,7 @@ from tests.guests import (
     text,
 )
 from tests.lms import ADMIN, INSTRUCTOR, LEARNER, Person, TestLMS
-from tests.signing import make_agreement, three_parties
+from tests.signing import make_agreement, new_invite, three_parties
 
 NOORD = "Hogeschool Noord"
 B_COORDINATOR = Person("b-coord", "Wim Noord", [INSTRUCTOR, ADMIN], "wim@noord.example", "en")
@@ -120,13 +122,23 @@ def college_a(app: Flask, lms: TestLMS) -> CollegeA:
 
 @pytest.fixture
 def college_b(app: Flask, college_a: CollegeA) -> Iterator[CollegeB]:
-    lms_b = TestLMS(tool_base=TOOL_BASE, client_id="noord-client", programme="Bachelor Noord")
+    # Noord's LMS registers itself through the URL the operator made for Noord.
+    lms_b = TestLMS(
+        tool_base=TOOL_BASE,
+        client_id=DYNAMIC_CLIENT,
+        deployment_id=DYNAMIC_DEPLOYMENT,
+        programme="Bachelor Noord",
+    )
+    stub = PlatformStub(lms_b)
     with app.app_context():
         s = db.session()
-        noord = add_college(s, NOORD)
-        add_platform(s, **lms_b.tool_registration(), college=noord)
+        noord_id = add_college(s, NOORD).id
         s.commit()
-        noord_id = noord.id
+    registered = app.test_client().get(
+        f"/lti/register/{new_invite(app, NOORD)}",
+        query_string={"openid_configuration": stub.configuration_url},
+    )
+    assert registered.status_code == 200, text(registered)[:500]
     people = {
         "coordinator": launch_client(app, lms_b, B_COORDINATOR),
         "coach": launch_client(app, lms_b, B_COACH),
@@ -219,7 +231,7 @@ def test_college_b_lists_none_of_college_a(
         for name in (*A_NAMES, "Educatief graduaat secundair onderwijs", "driehoek-client"):
             assert name not in page, (path, name)
     # B's own registration and programme are there.
-    assert "noord-client" in text(coordinator.get("/admin/registrations"))
+    assert DYNAMIC_CLIENT in text(coordinator.get("/admin/registrations"))
     assert "Bachelor Noord" in text(coordinator.get("/course/programme"))
 
 
