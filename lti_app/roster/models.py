@@ -21,6 +21,14 @@ class Role(enum.StrEnum):
     COACH = "coach"
     COORDINATOR = "coordinator"
 
+    @property
+    def rank(self) -> int:
+        """How much a role may do: the roster may raise a person above their launch, not below."""
+        return _RANKS[self]
+
+
+_RANKS = {Role.STUDENT: 0, Role.COACH: 1, Role.COORDINATOR: 2}
+
 
 class Course(Base):
     __tablename__ = "course"
@@ -85,6 +93,12 @@ class Membership(Base):
     lti_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
     source: Mapped[str] = mapped_column(String(20), default="launch")  # launch, nrps
+    # The role the person's own latest launch gave. The LMS's roster may disagree (Moodle lists a
+    # non-editing teacher as Learner while her launch says Instructor): a sync never sets
+    # ``role`` below this, so a role does not flip with each sync and launch.
+    launch_role: Mapped[Role | None] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
     last_launch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -78,7 +78,9 @@ def record_launch(
     if membership is None:
         membership = Membership(course=course, person=person, role=role)
         session.add(membership)
+    # Her own launch is the LMS telling us about her directly: it may lower a role too.
     membership.role = role
+    membership.launch_role = role
     membership.lti_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
     membership.active = True
     membership.last_launch_at = utcnow()
@@ -173,7 +175,7 @@ def sync_roster(
         row.person_id: row
         for row in session.execute(
             select(Membership.id, Membership.person_id, Membership.role, Membership.lti_roles)
-            .add_columns(Membership.active)
+            .add_columns(Membership.active, Membership.launch_role)
             .where(Membership.course_id == course.id)
         )
     }
@@ -280,18 +282,15 @@ def _store_memberships(
                     }
                 )
             continue
-        if (row.role, list(row.lti_roles or ()), row.active) == (
-            m.role,
-            list(m.lti_roles),
-            m.active,
-        ):
+        role, lti_roles = _roster_role(row, m)
+        if (row.role, list(row.lti_roles or ()), row.active) == (role, lti_roles, m.active):
             summary.updated += m.user_id in changed_people
             continue
         changes.append(
             {
                 "id": row.id,
-                "role": m.role,
-                "lti_roles": list(m.lti_roles),
+                "role": role,
+                "lti_roles": lti_roles,
                 "active": m.active,
                 "updated_at": utcnow(),
             }
@@ -309,6 +308,15 @@ def _store_memberships(
         summary.added += len(inserted)
     if changes:
         session.execute(update(Membership), changes)
+
+
+def _roster_role(row: Row[Any], listed: NrpsMember) -> tuple[Role, list[str]]:
+    """The role (and the LTI roles behind it) a listed member gets: the roster's, except that it
+    never goes below what the person's own latest launch said. The roster may still promote."""
+    launched = Role(row.launch_role) if row.launch_role is not None else None
+    if launched is not None and launched.rank > listed.role.rank:
+        return launched, list(row.lti_roles or ())  # the launch's roles explain the role kept
+    return listed.role, list(listed.lti_roles)
 
 
 def _deactivate(session: Session, membership_ids: Sequence[int], started: datetime) -> int:
