@@ -103,7 +103,8 @@ class Mentor(Base):
     email: Mapped[str] = mapped_column(String(320))  # stored lower-cased
     name: Mapped[str] = mapped_column(String(300), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
-    subject: Mapped[str] = mapped_column(String(200), default="")
+    # No subject here: what a mentor teaches is said per placement (PlacementMentor.subject),
+    # so two students naming the same mentor each keep their own.
     locale: Mapped[str] = mapped_column(String(10), default="nl")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -170,6 +171,9 @@ class PlacementMentor(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id", ondelete="CASCADE"))
     mentor_id: Mapped[int] = mapped_column(ForeignKey("mentor.id"), index=True)
+    # The subject this mentor teaches the student of this placement: the placement's, not the
+    # mentor's (one mentor can teach Wiskunde to one student and Fysica to another).
+    subject: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     placement: Mapped[Placement] = relationship(back_populates="mentor_links")

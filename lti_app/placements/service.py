@@ -16,13 +16,15 @@ from functools import cached_property
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Integer, case, cast, func, or_, select, union
+from sqlalchemy import null as sa_null
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lti_app.db import utcnow
 from lti_app.notifications.models import BouncedAddress, MailState, OutgoingMail
 from lti_app.placements.models import (
     ChangeRecord,
+    GuestSession,
     HourEntry,
     HourState,
     InvitationState,
@@ -239,40 +241,44 @@ def mentor_for(
     """The college's mentor with this e-mail address (one row per college and lower-cased
     address), created if new.
 
-    With ``overwrite`` (a coach typed it) a given name or subject replaces the stored one;
-    otherwise (a student's proposal) it only fills what is blank.
+    With ``overwrite`` (a coach typed it) a given name replaces the stored one; otherwise (a
+    student's proposal) it only fills a blank name. The subject is not the mentor's: it goes on
+    the placement's link (``_set_mentors``).
     """
     email = normalise_email(details.email)
     mentor = session.scalars(
         select(Mentor).where(Mentor.college_id == college_id, Mentor.email == email)
     ).first()
-    name, subject = details.name.strip(), details.subject.strip()
+    name = details.name.strip()
     if mentor is None:
-        mentor = Mentor(college_id=college_id, email=email, name=name, subject=subject)
+        mentor = Mentor(college_id=college_id, email=email, name=name)
         session.add(mentor)
         session.flush()
         return mentor
     if name and (overwrite or not mentor.name):
         mentor.name = name
-    if subject and (overwrite or not mentor.subject):
-        mentor.subject = subject
     return mentor
 
 
 def _set_mentors(
     session: Session, placement: Placement, mentors: Sequence[MentorDetails], overwrite: bool
 ) -> None:
+    """The placement's mentors as given, each with the subject typed for this placement; the
+    same mentor's links to other placements keep theirs."""
     college_id = college_of(session, placement)
-    wanted = [mentor_for(session, college_id, m, overwrite=overwrite) for m in mentors]
-    wanted_ids = [m.id for m in wanted]
+    wanted = {
+        mentor_for(session, college_id, m, overwrite=overwrite).id: (m.subject or "").strip()
+        for m in mentors
+    }
     for link in list(placement.mentor_links):
-        if link.mentor_id not in wanted_ids:
+        if link.mentor_id not in wanted:
             placement.mentor_links.remove(link)
-    present = {link.mentor_id for link in placement.mentor_links}
-    for mentor in wanted:
-        if mentor.id not in present:
-            placement.mentor_links.append(PlacementMentor(mentor=mentor))
-            present.add(mentor.id)
+    links = {link.mentor_id: link for link in placement.mentor_links}
+    for mentor_id, subject in wanted.items():
+        if mentor_id not in links:
+            links[mentor_id] = PlacementMentor(mentor=session.get(Mentor, mentor_id))
+            placement.mentor_links.append(links[mentor_id])
+        links[mentor_id].subject = subject[:200]
 
 
 # -- placements ---------------------------------------------------------------------------------
@@ -290,7 +296,8 @@ def _plain(value: Any) -> Any:
 def _snapshot(placement: Placement) -> dict[str, Any]:
     values = {name: _plain(getattr(placement, name)) for name in FIELDS}
     values["mentors"] = [
-        f"{link.mentor.name} <{link.mentor.email}>".strip() for link in placement.mentor_links
+        f"{link.mentor.name} <{link.mentor.email}>{f' · {link.subject}' if link.subject else ''}"
+        for link in placement.mentor_links
     ]
     return values
 
@@ -570,7 +577,8 @@ def history(session: Session, entity_id: int, entity: str = "placement") -> list
 class PipelineMentor:
     name: str
     email: str
-    invitation: str  # an InvitationState value, or "not_invited"
+    invitation: str  # an InvitationState value ("active": signed in), or "not_invited"
+    subject: str = ""  # what this mentor teaches on this placement
 
 
 @dataclass(slots=True)
@@ -683,6 +691,47 @@ def _pipeline_invitation(
     return _effective_invitation(state, expires_at, now)
 
 
+def _mentor_state(
+    invitation: tuple[InvitationState, datetime, MailState | None, bool] | None,
+    *,
+    signed_in: bool,
+    now: datetime,
+) -> str:
+    """What is true of a mentor's access to a placement. Having got in (through any link, also
+    a general one they asked for), being signed in now, or having decided on this placement's
+    hours is "signed in", whatever became of the placement's own invitation; otherwise the
+    latest invitation (the placement's, else a general one) says where it stands."""
+    if signed_in:
+        return InvitationState.ACTIVE.value
+    if invitation is None:
+        return "not_invited"
+    return _pipeline_invitation(*invitation, now)
+
+
+def _signed_in(
+    session: Session, course_placements: Any, course_mentors: Any, now: datetime
+) -> set[tuple[int | None, int]]:
+    """(None, mentor) for the course's mentors who ever got in through a link or hold a live
+    guest session; (placement, mentor) for those who decided on hours of that placement. One
+    statement for the whole course."""
+    # A NULL placement typed as one: PostgreSQL will not UNION untyped NULL with an integer.
+    no_placement = cast(sa_null(), Integer)
+    used = select(no_placement.label("placement_id"), MentorInvitation.mentor_id).where(
+        MentorInvitation.mentor_id.in_(course_mentors), MentorInvitation.used_at.is_not(None)
+    )
+    live = select(no_placement, GuestSession.mentor_id).where(
+        GuestSession.mentor_id.in_(course_mentors),
+        GuestSession.ended_at.is_(None),
+        GuestSession.expires_at > now,
+    )
+    decided = select(HourEntry.placement_id, HourEntry.decided_by_mentor_id).where(
+        HourEntry.placement_id.in_(course_placements),
+        HourEntry.decided_by_mentor_id.is_not(None),
+    )
+    rows: Iterable[Any] = session.execute(union(used, live, decided))
+    return {(row[0], row[1]) for row in rows}
+
+
 def _effective_invitation(state: InvitationState, expires_at: datetime, now: datetime) -> str:
     if state in (InvitationState.SENT, InvitationState.OPENED) and expires_at <= now:
         return InvitationState.EXPIRED.value
@@ -748,14 +797,25 @@ def pipeline(session: Session, course_id: int, wanted: PipelineFilter) -> Pipeli
             )
         row.placements.append(item)
 
+    course_placements = select(Placement.id).where(Placement.course_id == course_id)
+    course_mentors = select(PlacementMentor.mentor_id).where(
+        PlacementMentor.placement_id.in_(course_placements)
+    )
+    # The latest invitation per placement and mentor, and per mentor the latest general link
+    # (one a mentor asked for, not tied to a placement: placement_id NULL, grouped as one).
     latest = (
         select(func.max(MentorInvitation.id))
-        .join(Placement, MentorInvitation.placement_id == Placement.id)
-        .where(Placement.course_id == course_id)
+        .where(
+            or_(
+                MentorInvitation.placement_id.in_(course_placements),
+                (MentorInvitation.placement_id.is_(None))
+                & MentorInvitation.mentor_id.in_(course_mentors),
+            )
+        )
         .group_by(MentorInvitation.placement_id, MentorInvitation.mentor_id)
     )
-    # One query: the latest invitation per placement and mentor, with what the mail server said
-    # of its mail and of the mentor's address (a bounce happens without us, so it is joined in).
+    # One query, with what the mail server said of its mail and of the mentor's address (a
+    # bounce happens without us, so it is joined in).
     invitations = {
         (placement_id, mentor_id): (state, expires_at, mail_state, address_bounced)
         for placement_id, mentor_id, state, expires_at, mail_state, address_bounced in (
@@ -776,16 +836,25 @@ def pipeline(session: Session, course_id: int, wanted: PipelineFilter) -> Pipeli
         )
     }
     now = utcnow()
-    for placement_id, mentor_id, name, email in session.execute(
-        select(PlacementMentor.placement_id, Mentor.id, Mentor.name, Mentor.email)
+    signed_in = _signed_in(session, course_placements, course_mentors, now)
+    for placement_id, mentor_id, name, email, subject in session.execute(
+        select(
+            PlacementMentor.placement_id,
+            Mentor.id,
+            Mentor.name,
+            Mentor.email,
+            PlacementMentor.subject,
+        )
         .join(Mentor, PlacementMentor.mentor_id == Mentor.id)
-        .join(Placement, PlacementMentor.placement_id == Placement.id)
-        .where(Placement.course_id == course_id)
+        .where(PlacementMentor.placement_id.in_(course_placements))
         .order_by(PlacementMentor.id)
     ):
-        invitation = invitations.get((placement_id, mentor_id))
-        state = _pipeline_invitation(*invitation, now) if invitation else "not_invited"
-        by_id[placement_id].mentors.append(PipelineMentor(name or email, email, state))
+        state = _mentor_state(
+            invitations.get((placement_id, mentor_id)) or invitations.get((None, mentor_id)),
+            signed_in=(None, mentor_id) in signed_in or (placement_id, mentor_id) in signed_in,
+            now=now,
+        )
+        by_id[placement_id].mentors.append(PipelineMentor(name or email, email, state, subject))
 
     for placement_id, approved, pending in session.execute(
         select(

@@ -533,7 +533,7 @@ def _data(placement: Placement) -> dict[str, Any]:
     data = {name: getattr(placement, name) for name in service.FIELDS}
     data["track"] = placement.track.value
     data["mentors"] = [
-        {"name": link.mentor.name, "email": link.mentor.email, "subject": link.mentor.subject}
+        {"name": link.mentor.name, "email": link.mentor.email, "subject": link.subject}
         for link in placement.mentor_links
     ] or [{}]
     return data

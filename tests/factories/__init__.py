@@ -182,7 +182,6 @@ class MentorFactory(_Factory):
 
     email = factory.Sequence(lambda n: f"mentor{n}@school.example")
     name = factory.Faker("name", locale="nl_BE")
-    subject = "Wiskunde"
 
 
 class PlacementFactory(_Factory):
