@@ -59,6 +59,10 @@ class ToolUrls:
     def domain(self) -> str:
         return urlsplit(self.base).netloc
 
+    @property
+    def icon(self) -> str:
+        return self.base + "/static/driehoek-icon.png"
+
 
 def add_platform(
     session: Session,
@@ -135,9 +139,18 @@ def list_platforms(session: Session, college_id: int | None = None) -> list[Plat
     return list(session.scalars(statement))
 
 
+# What an LMS shows teachers in its activity chooser (Moodle takes the tool configuration's
+# description and the registration's logo_uri). Dutch: the product's first language.
+DESCRIPTION = (
+    "Stages in de lerarenopleiding: de stageovereenkomst tussen student, school en hogeschool, "
+    "feedback van mentoren, reflectiejournalen en stage-uren, bij de cursus."
+)
+
+
 def tool_configuration(urls: ToolUrls, title: str) -> dict[str, Any]:
     """Our client registration request (DR §3.3.1), with the LTI tool configuration claim."""
     return {
+        "logo_uri": urls.icon,
         "application_type": "web",
         "response_types": ["id_token"],
         "grant_types": ["implicit", "client_credentials"],
@@ -149,6 +162,7 @@ def tool_configuration(urls: ToolUrls, title: str) -> dict[str, Any]:
         "scope": " ".join(SCOPES),
         TOOL_CONFIGURATION: {
             "domain": urls.domain,
+            "description": DESCRIPTION,
             "target_link_uri": urls.launch,
             "claims": ["iss", "sub", "name", "given_name", "family_name", "email", "locale"],
             "messages": [
@@ -157,6 +171,7 @@ def tool_configuration(urls: ToolUrls, title: str) -> dict[str, Any]:
                     "type": "LtiDeepLinkingRequest",
                     "target_link_uri": urls.launch,
                     "label": title,
+                    "icon_uri": urls.icon,
                     "placements": ["ContentArea", "link_selection", "assignment_selection"],
                 },
             ],

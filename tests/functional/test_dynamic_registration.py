@@ -154,6 +154,12 @@ def test_dynamic_registration_stores_platform_and_closes_the_window(
     messages = {m["type"]: m for m in tool["messages"]}
     assert {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"} <= messages.keys()
     assert messages["LtiDeepLinkingRequest"]["target_link_uri"] == TOOL_BASE + "/lti/launch"
+    # What the LMS shows teachers in its activity chooser: a description and an icon that exists.
+    assert "stageovereenkomst" in tool["description"]
+    assert sent["logo_uri"] == TOOL_BASE + "/static/driehoek-icon.png"
+    assert messages["LtiDeepLinkingRequest"]["icon_uri"] == sent["logo_uri"]
+    with client.get("/static/driehoek-icon.png") as icon:
+        assert icon.status_code == 200 and icon.data.startswith(b"\x89PNG")
 
     # Stored with what the platform answered.
     with app.app_context():
