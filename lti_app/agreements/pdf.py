@@ -1,16 +1,21 @@
-"""The PDF of a signed agreement or addendum: its canonical text, the signature block and the
-SHA-256 of the text, with where to verify it.
+"""The PDF of a signed agreement or addendum: the college's name (and logo) on top, its canonical
+text, the signature block and the SHA-256 of the text, with where to verify it.
 
 Made once, when the last party signs, and stored with the document: a download always returns
-those same bytes, so the SHA-256 of the PDF itself identifies a signed version too. The font is
-Noto Sans from the fontpkg-noto-sans package (every name a Flemish class list holds, and more).
+those same bytes, so the SHA-256 of the PDF itself identifies a signed version too: a college
+renamed later, or a new logo, changes only PDFs made after; the file name is made per download.
+The font is Noto Sans from the fontpkg-noto-sans package (every name a Flemish class list holds,
+and more).
 """
 
 from __future__ import annotations
 
+import io
+import unicodedata
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 import fontpkg_noto_sans
 from babel.dates import format_datetime
@@ -22,6 +27,7 @@ from fpdf import FPDF
 from lti_app import clock
 from lti_app.agreements.models import AgreementDocument, DocumentKind, Signature
 from lti_app.agreements.text import PARTY_LABELS
+from lti_app.colleges.models import College
 
 FAMILY = "NotoSans"
 
@@ -58,6 +64,35 @@ def verify_url(digest: str) -> str:
     return f"{str(current_app.config['BASE_URL']).rstrip('/')}/verify/{digest}"
 
 
+def download_name(document: AgreementDocument) -> str:
+    """The file name a party saves the PDF as, in the language of its text: what it is and whose.
+
+    Computed at download time; the stored bytes stay as they were signed.
+    """
+    agreement = document.agreement
+    student = agreement.placement.student.display_name
+    with force_locale(agreement.template.language):
+        if document.kind == DocumentKind.ADDENDUM:
+            name = _(
+                "Addendum %(number)d to the placement agreement %(student)s",
+                number=document.number,
+                student=student,
+            )
+        else:
+            name = _("Placement agreement %(student)s", student=student)
+    # A name is no path: nothing that would make a folder or an invisible character.
+    cleaned = "".join(" " if c in "/\\" or unicodedata.category(c)[0] == "C" else c for c in name)
+    return " ".join(cleaned.split()) + ".pdf"
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for ``filename`` (RFC 6266): UTF-8 for browsers that read RFC 5987,
+    an ASCII approximation ("Claes", "Celine" for "Céline") for those that do not."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    ascii_name = ascii_name.replace('"', "'").replace("\\", "") or "document.pdf"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def _when(value: datetime, language: str) -> str:
     return str(format_datetime(clock.in_brussels(value), "d MMMM yyyy HH:mm", locale=language))
 
@@ -89,6 +124,20 @@ def role_label(role: str) -> str:
 def _heading(pdf: FPDF, size: float) -> None:
     pdf.set_font(FAMILY, "", size)
     pdf.set_text_color(11, 110, 79)  # the stylesheet's accent green
+
+
+def _letterhead(pdf: FPDF, college: College) -> None:
+    """The college's logo (when it has one) and name above the text, as on its own letters."""
+    if college.logo:
+        # A logo fpdf2 cannot read (whatever it raises) must not stop a signed PDF being made.
+        try:
+            pdf.image(io.BytesIO(college.logo), h=14, keep_aspect_ratio=True)
+        except Exception:
+            current_app.logger.warning("college %s: logo is not an image fpdf2 reads", college.id)
+        pdf.ln(1)
+    _heading(pdf, 10.5)
+    pdf.multi_cell(0, 5, college.name, new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.ln(3)
 
 
 def _body(pdf: FPDF) -> None:
@@ -133,13 +182,16 @@ def render_pdf(document: AgreementDocument) -> bytes:
         # headings stand out by size and colour instead.
         pdf.add_font(FAMILY, "", _font_file())
         fallback = _fallback_font()
-        if fallback and _lacks_glyphs(document.text + "".join(s.signer_name for s in valid)):
+        college = agreement.placement.course.platform.college
+        drawn = document.text + college.name + "".join(s.signer_name for s in valid)
+        if fallback and _lacks_glyphs(drawn):
             # For what people type that Noto Sans lacks (arrows, symbols); loading it costs.
             pdf.add_font("Fallback", "", fallback)
             pdf.set_fallback_fonts(["Fallback"], exact_match=False)
         pdf.set_auto_page_break(auto=True, margin=18)
         pdf.set_margins(18, 18, 18)
         pdf.add_page()
+        _letterhead(pdf, college)
 
         pdf.set_font(FAMILY, "", 10)
         first, *rest = document.text.rstrip("\n").split("\n")

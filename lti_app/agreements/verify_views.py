@@ -2,12 +2,14 @@
 is a version that was signed in Driehoek, and by whom and when.
 
 Who opens it: a school's administration or an examiner months later, with a printed or mailed
-PDF and no account. The answer shows only what the PDF itself shows.
+PDF and no account. The answer shows only what the PDF itself shows, less the parties' e-mail
+addresses: whoever holds a hash learns what was signed, by whom and when, not how to reach them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -32,9 +34,22 @@ CHECKS_PER_CLIENT = "30/minute"
 MAX_PDF_BYTES = 5 * 1024 * 1024
 
 
+# Loose on purpose: anything that looks like an address is hidden, a false hit costs nothing.
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
+
+
+def without_addresses(text: str) -> str:
+    """The signed text with every e-mail address (and the <…> around it) left out."""
+    from flask_babel import gettext as _
+
+    hidden = _("[e-mail address]")
+    return re.sub(r" +\n", "\n", _ADDRESS.sub(hidden, text))
+
+
 def _result(digest: str, *, uploaded: bool = False) -> dict[str, Any]:
     document = signing.signed_with_hash(db.session(), digest)
-    return {"digest": digest, "document": document, "uploaded": uploaded}
+    shown = without_addresses(document.text) if document is not None else None
+    return {"digest": digest, "document": document, "uploaded": uploaded, "text": shown}
 
 
 @bp.route("/verify", methods=["GET", "POST"])

@@ -391,12 +391,13 @@ def pdf(document_id: int) -> Any:
     _agreement_for(document.agreement_id)
     if document.state != DocumentState.SIGNED or document.pdf is None:
         abort(404)
-    name = f"driehoek-agreement-{document.agreement_id}-{document.number}.pdf"
+    from lti_app.agreements.pdf import attachment, download_name
+
     return Response(
         document.pdf,
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Disposition": attachment(download_name(document)),
             "Cache-Control": "private, no-store",
         },
     )
