@@ -100,6 +100,9 @@ def register_extensions(app: Flask) -> None:
     else:
         app.extensions["state_store"] = DatabaseStateStore(app.extensions["db_sessionmaker"])
     babel.init_app(app, locale_selector=select_locale)
+    from lti_app.core import formats
+
+    formats.register(app)  # dates day-first in both languages (en_GB, nl_BE conventions)
     cache.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -24,7 +24,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -34,6 +34,7 @@ from wtforms import SelectChoice
 from lti_app import db
 from lti_app.agreements.service import refresh_for_placement, refresh_for_school
 from lti_app.agreements.views import STATE_LABELS as AGREEMENT_LABELS
+from lti_app.core.formats import format_day
 from lti_app.errors import DriehoekError
 from lti_app.placements import csv_import, service
 from lti_app.placements.forms import (
@@ -130,7 +131,7 @@ class PipelineText:
         return text
 
     def day(self, value: date) -> str:
-        return self._once(("day", value), lambda: format_date(value, "short"))
+        return self._once(("day", value), lambda: format_day(value, "short"))
 
     def period(self, start: date | None, end: date | None) -> str:
         if start and end:

@@ -218,3 +218,31 @@ def test_cookies_blocked_in_frame_student_continues_in_new_window(
     expect(offer).to_be_visible()
     assert tool_session_cookie(context)["partitionKey"] == "https://tool.test"
     popup.screenshot(path=artifacts / "student-home-new-window.png")
+
+
+def test_the_tool_tells_the_course_page_its_height(
+    open_chromium: OpenChromium, sites: Sites
+) -> None:
+    """frame-resize.js: inside the course page the tool posts {subject: "lti.frameResize",
+    height} to the LMS, so the LMS can size the iframe to the page (no second scroll bar)."""
+    course = CoursePage(open_chromium(ALLOW_THIRD_PARTY_COOKIES), sites)
+    course.page.evaluate(
+        """() => {
+            window.frameResizes = [];
+            window.addEventListener("message", (event) => {
+                if (event.data && event.data.subject === "lti.frameResize") {
+                    window.frameResizes.push({origin: event.origin, height: event.data.height});
+                }
+            });
+        }"""
+    )
+    course.open_as(STUDENT)
+    expect_student_home(course.tool)
+    course.page.wait_for_function(
+        "origin => window.frameResizes.some((m) => m.origin === origin && m.height > 0)",
+        arg=sites.tool,
+    )
+    told = course.page.evaluate("() => window.frameResizes.map((m) => m.height)")
+    # Its own page's height, as the tool's frame measures it.
+    tall = course.frame.evaluate("() => Math.ceil(document.documentElement.scrollHeight)")
+    assert told[-1] == tall
