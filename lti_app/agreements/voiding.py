@@ -71,9 +71,11 @@ def _at_stake(documents: list[AgreementDocument]) -> AtStake:
     agreements = set()
     for document in documents:
         for signature in sorted(document.signatures, key=lambda s: s.signed_at):
+            signer = (signature.signer_name, signature.party.value)
             if signature.voided_at is None:
-                signers.append((signature.signer_name, signature.party.value))
                 agreements.add(document.agreement_id)
+                if signer not in signers:  # one person who signed two addenda: named once
+                    signers.append(signer)
     return AtStake(tuple(signers), len(agreements))
 
 
