@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_app import db
-from lti_app.agreements import service, template_service
+from lti_app.agreements import service, template_service, voiding
 from lti_app.agreements.forms import AddendumForm, ButtonForm, ReasonForm
 from lti_app.agreements.models import Agreement, AgreementDocument
 from lti_app.agreements.views import (
@@ -225,6 +225,7 @@ def _addendum_form(
             agreement=agreement,
             placement=placement,
             document=document,
+            void_warning=voiding.for_document(document) if document else None,
             guest_layout=False,
         ),
         status,

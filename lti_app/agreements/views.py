@@ -14,9 +14,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -27,10 +25,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from lti_app import db
-from lti_app.agreements import parties, service, signing
+from lti_app.agreements import parties, service, voiding
+from lti_app.agreements.document import read as read_document
 from lti_app.agreements.forms import (
     ButtonForm,
     CreateForm,
@@ -149,6 +147,20 @@ def private(response: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class SignProblem:
+    """Why a signature was not recorded, for the page that says so."""
+
+    document_id: int
+    message: str
+    anchor: str  # what the message is about: the box ("agree-<id>") or the text ("document-<n>")
+
+    @property
+    def field(self) -> bool:
+        """The box was not ticked: the message belongs to it."""
+        return self.anchor.startswith("agree-")
+
+
+@dataclass(frozen=True)
 class Viewer:
     """Who looks at an agreement, and as which party (None: may not see it)."""
 
@@ -239,9 +251,13 @@ def agreement_page(
     *,
     sign_form: SignForm | None = None,
     reason_form: ReasonForm | None = None,
+    sign_problem: SignProblem | None = None,
     status: int = 200,
 ) -> Any:
+    """``sign_problem``: a signature that failed, said at the top of the page (focus goes there)
+    and at the sign form of its document."""
     documents = []
+    language = agreement.template.language
     for document in agreement.documents:
         due = parties.due_parties(document, agreement.signing_order)
         documents.append(
@@ -252,6 +268,10 @@ def agreement_page(
                 "due": sorted(p.value for p in due),
                 "mine_due": viewer.party in due,
                 "mine_signed": viewer.party in parties.signed_parties(document),
+                "body": read_document(document.text, language),
+                "problem": sign_problem
+                if sign_problem and sign_problem.document_id == document.id
+                else None,
             }
         )
     contact = (placement.school.contact_email or "").strip()
@@ -263,6 +283,7 @@ def agreement_page(
             viewer=viewer,
             documents=documents,
             sign_form=sign_form or SignForm(),
+            sign_problem=sign_problem,
             reason_form=reason_form or ReasonForm(),
             button=ButtonForm(),
             school_contact=contact,
@@ -326,82 +347,13 @@ def _fields_page(form: FieldsForm, agreement: Agreement, placement: Placement, s
             agreement=agreement,
             document=document,
             placement=placement,
-            signed=[s for s in document.signatures if s.voided_at is None],
+            void_warning=voiding.for_fields(agreement),
             guest_layout=False,
         ),
         status,
     )
 
 
-@bp.route("/agreements/documents/<int:document_id>/sign", methods=["POST"])
-@requires(Permission.SIGN_AGREEMENT)
-def sign(document_id: int) -> Any:
-    """Any party signs here. Someone who is no party to the agreement gets the same answer as
-    for a document that does not exist, so the answer tells nobody which documents exist.
-
-    :raise 404: no such document, or not a party to its agreement.
-    """
-    s = db.session()
-    document = service.get_document(s, document_id)
-    if document is None:
-        abort(404)
-    placement = get_placement(s, document.agreement.placement_id)
-    viewer = viewer_of(placement, document.agreement) if placement else None
-    if viewer is None or placement is None:
-        current_app.logger.info("agreement %s: %s is no party", document.agreement_id, actor_key())
-        abort(404)
-    form = SignForm()
-    agreement = document.agreement
-    if not form.validate_on_submit():
-        return agreement_page(agreement, placement, viewer, sign_form=form, status=422)
-    try:
-        signing.sign(s, document, viewer.signer, form.sha256.data.strip())
-        s.commit()
-    except signing.AlreadySigned as exc:
-        s.rollback()
-        flash(str(exc.message), "ok")
-        return back_to_agreement(agreement, f"document-{document.number}")
-    except service.AgreementError as exc:
-        s.rollback()
-        flash(str(exc.message), "error")
-        return back_to_agreement(agreement, f"document-{document.number}")
-    except IntegrityError:  # the same party signed in another tab at this very moment
-        s.rollback()
-        flash(_("This text was already signed for your party."), "ok")
-        return back_to_agreement(agreement, f"document-{document.number}")
-    s.refresh(document)
-    if document.state == DocumentState.SIGNED:
-        flash(_("Signed. Everyone has signed: the text is final and its PDF is ready."), "ok")
-    else:
-        flash(_("Signed. The others are told when it is their turn."), "ok")
-    return back_to_agreement(agreement, f"document-{document.number}")
-
-
-@bp.route("/agreements/documents/<int:document_id>.pdf")
-@requires(Permission.VIEW_AGREEMENT)
-def pdf(document_id: int) -> Any:
-    """The stored PDF of a signed text, for its parties.
-
-    :raise 404: no such document, not signed yet, or not a party.
-    """
-    s = db.session()
-    document = service.get_document(s, document_id)
-    if document is None:
-        abort(404)
-    _agreement_for(document.agreement_id)
-    if document.state != DocumentState.SIGNED or document.pdf is None:
-        abort(404)
-    from lti_app.agreements.pdf import attachment, download_name
-
-    return Response(
-        document.pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": attachment(download_name(document)),
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
-# The coach's steps (make, send, cancel, end, complete, addenda) are views of this blueprint too.
-from lti_app.agreements import coach_views  # noqa: E402, F401
+# The coach's steps (make, send, cancel, end, complete, addenda) and signing (with the signed
+# PDF) are views of this blueprint too.
+from lti_app.agreements import coach_views, sign_views  # noqa: E402, F401

@@ -149,7 +149,7 @@ def test_editing_after_the_first_signature_voids_it_and_tells_the_signer(
     [before] = documents(app, agreement)
 
     edit_page = parties.coach.get(f"/agreements/{agreement}/fields")
-    assert "Lotte Janssens signed already" in text(edit_page)
+    assert "Lotte Janssens (student) signed already" in text(edit_page)
     response = parties.coach.post(
         f"/agreements/{agreement}/fields",
         data={"csrf_token": csrf(text(edit_page)), "arrangements": "Sleutel via het secretariaat"},
