@@ -93,7 +93,9 @@ class InProcess:
         assert self.app is not None
         self.addresses += 1
         client = self.app.test_client()
-        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"10.200.{self.addresses // 250}.{self.addresses % 250}"
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = (
+            f"10.200.{self.addresses // 250}.{self.addresses % 250}"
+        )
         return client
 
     def _signed(self, person: Person, context: str) -> tuple[FlaskClient, dict[str, str]]:

@@ -85,7 +85,8 @@ class _Ids:
     """Explicit primary keys per table, after what the table already holds."""
 
     def __init__(self, conn: Connection, tables: dict[str, Table]):
-        self.conn, self.tables, self.next = conn, tables, {}
+        self.conn, self.tables = conn, tables
+        self.next: dict[str, int] = {}
 
     def take(self, table: str) -> int:
         if table not in self.next:
