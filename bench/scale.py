@@ -272,9 +272,10 @@ class Bench:
 
     def yardstick(self, total: int, measured: bool = True) -> None:
         """``total`` /healthz from all clients at once and nothing else: the cheapest request
-        at the same concurrency as the measured ones, which the ratios divide by. (The
-        /healthz after each measured request waits behind the other clients' heavy requests,
-        so it is reported apart, as healthz_interleaved.)"""
+        at the same concurrency as the measured ones, which the ratios divide by. A burst
+        follows every round of measured requests, so the yardstick sees the same machine
+        (other work on it comes and goes). The /healthz after each measured request waits
+        behind the other clients' heavy requests: it is reported apart (healthz_interleaved)."""
 
         def client(_i: int) -> None:
             for _ in range(max(1, total // self.clients)):
@@ -313,6 +314,7 @@ class Bench:
                 self.healthz(measured)
 
             list(self.pool.map(end, pending))
+            self.yardstick(self.clients * 2, measured)
 
     def coach_sessions(self) -> list[requests.Session]:
         sessions = []
@@ -324,15 +326,20 @@ class Bench:
         return sessions
 
     def pipeline(self, sessions: list[requests.Session], rounds: int, measured: bool) -> None:
-        def client(http: requests.Session) -> None:
-            for _ in range(rounds):
+        """Each client ``rounds`` pages, in bursts of 4 with a yardstick burst between."""
+
+        def client(http: requests.Session, count: int) -> None:
+            for _ in range(count):
                 start = time.perf_counter()
                 r = http.get(self.base + "/coach")
                 self.add(measured, "pipeline", time.perf_counter() - start)
                 expect(r, 200, "pipeline")
                 self.healthz(measured)
 
-        list(self.pool.map(client, sessions))
+        for done in range(0, rounds, 4):
+            count = min(4, rounds - done)
+            list(self.pool.map(client, sessions, [count] * len(sessions)))
+            self.yardstick(self.clients * 2, measured)
 
 
 def check_pipeline(sessions: list[requests.Session], base: str, students: int) -> float:
@@ -388,8 +395,6 @@ def run(args: argparse.Namespace, progress: Callable[[str], None]) -> dict[str, 
                     page_kib = check_pipeline(sessions, base, args.students)
                     bench.pipeline(sessions, max(1, args.warmup // args.clients), False)
                     bench.yardstick(args.clients * 4, measured=False)
-                    progress(f"{args.requests} /healthz at once")
-                    bench.yardstick(args.requests // 2)
                     progress(f"{args.launches} student launches")
                     cycle = [students[(i * 7) % len(students)] for i in range(args.launches)]
                     bench.launches(cycle, "student_launch", "/student", measured=True)
@@ -399,7 +404,6 @@ def run(args: argparse.Namespace, progress: Callable[[str], None]) -> dict[str, 
                     bench.launches(
                         [coach()] * args.coach_launches, "coach_launch", "/coach", measured=True
                     )
-                    bench.yardstick(args.requests - args.requests // 2)
                     for http in sessions:
                         http.close()
             finally:
