@@ -299,7 +299,7 @@ def _sandbox_attempts(path: str, values: dict[str, str]) -> Callable[[World], It
 
 WALK["lti.login"] = _login_attempts("/lti/login")
 WALK["lti.continue_in_new_window"] = _login_attempts("/lti/continue")
-WALK["lti.launch"] = _launch_attempts
+WALK["launch.launch"] = _launch_attempts
 WALK["sandbox.token"] = _sandbox_attempts(
     "/sandbox/token",
     {
