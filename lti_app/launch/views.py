@@ -30,6 +30,8 @@ from lti_app.colleges.service import programme_named
 from lti_app.errors import LaunchError, LaunchForbidden
 from lti_app.extensions import csrf, limiter, login_manager
 from lti_app.lti.framing import learn_origin
+from lti_app.lti.message_launch import StateCookieMissing
+from lti_app.lti.relaunch import platform_launch_url
 from lti_app.lti.tool import LOGIN_PARAMS, MESSAGE_TYPE, current_tool
 from lti_app.roster.models import Role
 from lti_app.roster.roles import map_roles
@@ -81,14 +83,20 @@ def launch() -> Any:
     tool = current_tool()
     try:
         message_launch = tool.launch()
-    except LaunchError as exc:
-        state = getattr(exc, "extra", {}).get("state") if hasattr(exc, "extra") else None
-        params = tool.login_params(state) if state else None
-        if params:
-            current_app.logger.info("launch without state cookie; offering a new window")
-            resume = {k: v for k, v in params.items() if k in LOGIN_PARAMS}
-            return render_template("lti/cookies_blocked.html", params=resume), 400
-        raise
+    except StateCookieMissing as exc:
+        # Verified, and its state spent, but not tied to this browser: sign nobody in here, and
+        # offer a fresh start in a new (first-party) window.
+        fresh = platform_launch_url(str(exc.claims.get("iss")), exc.login_params, exc.claims)
+        current_app.logger.info(
+            "launch without its state cookie; offering %s in a new window",
+            "the platform's launch page" if fresh else "the login again",
+        )
+        resume = (
+            {}
+            if fresh
+            else {k: exc.login_params[k] for k in LOGIN_PARAMS if exc.login_params.get(k)}
+        )
+        return render_template("lti/cookies_blocked.html", fresh_start=fresh, params=resume), 400
 
     g.launch_verified = True  # signed by a registered platform, nonce spent: someone came
     claims = message_launch.get_launch_data()

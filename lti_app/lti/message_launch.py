@@ -38,6 +38,8 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
     def __init__(self, *args: Any, leeway: int, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._leeway = leeway
+        self._without_cookie = False
+        self._login_params: Mapping[str, Any] = {}
 
     def validate(self) -> HardenedMessageLaunch:
         if self._restored:
@@ -51,6 +53,9 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             self.validate_nonce()
             self.validate_deployment()
             self.validate_message()
+            if self._without_cookie:
+                # Verified and spent, but not bound to this browser: sign nobody in.
+                raise StateCookieMissing(self._login_params, self._get_jwt_body())
             self.save_launch_data()
         except Exception:
             self._validated = False
@@ -86,9 +91,11 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         if cookie is None:
             if not self._session_service.get_state_params(state):
                 raise LaunchError("state unknown, expired or already used", _STATE_EXPIRED)
-            error = LaunchError("no state cookie", _COOKIE_BLOCKED)
-            error.extra = {"state": state}  # type: ignore[attr-defined]
-            raise error
+            # The browser lost (or never kept) the cookie. Check everything else anyway, and
+            # spend the state, so the page that offers a fresh start is for a launch the platform
+            # really sent, and the same post can never be used again (validate ends it).
+            self._without_cookie = True
+            return self
         if cookie != state:
             raise LaunchError("state does not match its cookie")
         return self
@@ -195,6 +202,7 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             raise LaunchError("state unknown, expired or already used (replayed)", _STATE_EXPIRED)
         if spent.get("nonce") != nonce:
             raise LaunchError("nonce was not issued with this state")
+        self._login_params = spent
         return self
 
     def save_launch_data(self) -> HardenedMessageLaunch:
@@ -223,6 +231,17 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             raise LaunchError("deployment_id missing")
         super().validate_deployment()
         return self
+
+
+class StateCookieMissing(LaunchError):
+    """A launch the platform signed, for a state this tool issued, that came without the state's
+    cookie. Nobody is signed in and the state is spent; ``login_params`` (what the login that
+    issued the state received) and ``claims`` (verified) let the page offer a fresh start."""
+
+    def __init__(self, login_params: Mapping[str, Any], claims: Mapping[str, Any]):
+        super().__init__("no state cookie (launch otherwise valid; state spent)", _COOKIE_BLOCKED)
+        self.login_params = {k: v for k, v in login_params.items() if k != "nonce"}
+        self.claims = dict(claims)
 
 
 def _matching_key(key_set: Any, header: Mapping[str, Any]) -> tuple[str, str]:
