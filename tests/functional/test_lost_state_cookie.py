@@ -17,6 +17,7 @@ import requests
 from flask import Flask
 from sqlalchemy import text
 
+from tests.functional.test_sandbox_nrps import served_app  # noqa: F401 (a fixture)
 from tests.launching import FlaskBrowser, Page, login
 from tests.lms import LEARNER, HintRefused, Person, TestLMS
 
@@ -191,3 +192,48 @@ def test_a_platform_that_accepts_a_hint_twice_gets_the_login_again(
     assert blocked.status == 400
     assert "data-fresh-start" not in blocked.text
     assert 'action="/lti/continue"' in blocked.text
+
+
+# -- the sandbox LMS in its Moodle-like mode --------------------------------------------------
+
+
+def _autopost(page: Page) -> tuple[str, dict[str, str]]:
+    action = re.search(r'<form id="autopost" method="post" action="([^"]+)"', page.text)
+    assert action is not None, page.text[:800]
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)
+    return html.unescape(action.group(1)), {html.unescape(k): html.unescape(v) for k, v in fields}
+
+
+def test_the_sandbox_spends_its_hints_like_moodle_and_the_fallback_still_gets_the_student_in(
+    served_app: Flask,
+) -> None:
+    browser = english(served_app)
+    base = served_app.config["BASE_URL"]
+    course = browser.get(base + "/sandbox/?hints=once")
+    assert 'action="/sandbox/mod/lti/launch.php"' in course.text
+
+    # The student's button: the activity's launch page posts a login with a one-time hint.
+    start = browser.get(base + "/sandbox/mod/lti/launch.php", {"id": "7", "as": "student-lotte"})
+    action, fields = _autopost(start)
+    assert action == base + "/lti/login"
+    assert fields["lti_message_hint"].startswith('{"cmid": 7, "launchid": "ltilaunch7_')
+    auth = browser.post(action, fields, {"Sec-Fetch-Dest": "document"})
+    assert auth.status == 302
+    answer = browser.get(auth.location)
+    launch_url, posted = _autopost(answer)
+    browser.client.delete_cookie("lti1p3-" + posted["state"])
+    blocked = browser.post(launch_url, posted)
+    assert blocked.status == 400
+    assert signed_in_as(browser) is None
+    # The same hint a second time: refused, as Moodle refuses it.
+    assert browser.get(auth.location).status == 400
+
+    fresh = fresh_start_link(blocked)
+    assert fresh == base + "/sandbox/mod/lti/launch.php?id=7&triggerview=0"
+    window = browser  # the new window shares the browser's first-party cookies (the LMS's too)
+    action, fields = _autopost(window.get(fresh))
+    auth = window.post(action, fields, {"Sec-Fetch-Dest": "document"})
+    launch_url, posted = _autopost(window.get(auth.location))
+    home = follow(window, window.post(launch_url, posted))
+    assert home.status == 200, home.text[:800]
+    assert signed_in_as(window) == "Lotte Janssens"
