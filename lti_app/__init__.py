@@ -133,12 +133,14 @@ def select_locale() -> str | None:
 
 def register_blueprints(app: Flask) -> None:
     from lti_app.core.views import bp as core_bp
+    from lti_app.launch.views import bp as launch_bp
     from lti_app.lti.views import bp as lti_bp
     from lti_app.placements.views import bp as placements_bp
     from lti_app.roster.views import bp as roster_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(lti_bp)
+    app.register_blueprint(launch_bp)
     app.register_blueprint(placements_bp)
     from lti_app.placements import coach_invitation_views  # noqa: F401 (the coach's buttons)
     from lti_app.placements.mentor_views import bp as mentors_bp

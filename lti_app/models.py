@@ -15,7 +15,7 @@ from lti_app.placements.models import (
     PlacementMentor,
     School,
 )
-from lti_app.roster.models import Course, Membership, Person
+from lti_app.roster.models import Course, Membership, Person, RoleChange
 
 __all__ = [
     "Agreement",
@@ -40,6 +40,7 @@ __all__ = [
     "Platform",
     "Programme",
     "RegistrationInvite",
+    "RoleChange",
     "School",
     "Signature",
     "ToolKey",

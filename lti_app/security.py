@@ -22,6 +22,7 @@ class Permission(enum.StrEnum):
     STUDENT_HOME = "student_home"
     COACH_HOME = "coach_home"
     VIEW_ROSTER = "view_roster"
+    CORRECT_ROLES = "correct_roles"  # a coach corrects a member's role (roster/corrections.py)
     MANAGE_REGISTRATIONS = "manage_registrations"
     DEEP_LINK = "deep_link"
     CHOOSE_PROGRAMME = "choose_programme"  # name a course's programme (coach: once)
@@ -42,6 +43,7 @@ _COACH = frozenset(
     {
         Permission.COACH_HOME,
         Permission.VIEW_ROSTER,
+        Permission.CORRECT_ROLES,
         Permission.DEEP_LINK,
         Permission.CHOOSE_PROGRAMME,
         Permission.MANAGE_PLACEMENTS,

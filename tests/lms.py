@@ -10,7 +10,9 @@ thumbprint) and its launch renders HTML through a framework adapter (we return t
 
 from __future__ import annotations
 
+import html
 import json
+import secrets
 import threading
 import time
 import uuid
@@ -108,6 +110,10 @@ class Launch(LTIAdvantageMessageLaunchAbstract):
         return launch_data
 
 
+class HintRefused(Exception):
+    """The platform's auth endpoint refused the login (Moodle: "Invalid request")."""
+
+
 @dataclass
 class Person:
     sub: str
@@ -134,6 +140,13 @@ class TestLMS:
     programme: str | None = PROGRAMME
     routes: dict[str, Handler] = field(default_factory=dict)
     requests_seen: list[tuple[str, str]] = field(default_factory=list)
+    # Like Moodle: each login's lti_message_hint names a launch kept for the person signed in to
+    # the LMS, and the auth endpoint forgets it on first use (a second use: "Invalid request").
+    # The LMS then also has Moodle's launch page of the activity, /mod/lti/launch.php?id=<cmid>.
+    one_time_hints: bool = False
+    course_module: int = 42
+    # Who is signed in to the LMS in "the browser" (Moodle's $USER): the person of the last login.
+    signed_in: Person | None = None
 
     def __post_init__(self) -> None:
         self.private_pem = rsa_pem()
@@ -158,12 +171,36 @@ class TestLMS:
         )
         self.config = PlatformConf(registration=self.registration)
         self.routes.setdefault("/jwks.json", self._jwks)
+        self.routes.setdefault("/mod/lti/launch.php", self._moodle_launch_page)
+        self._launches: dict[str, str] = {}  # Moodle's $SESSION->$launchid: launch id -> sub
+        self._launches_lock = threading.Lock()
 
     # -- HTTP side ---------------------------------------------------------------------------
     def _jwks(
         self, method: str, query: dict[str, str], body: bytes, headers: dict[str, str]
     ) -> Any:
         return 200, {"Content-Type": "application/json"}, json.dumps(self.jwks()).encode()
+
+    def _moodle_launch_page(
+        self, method: str, query: dict[str, str], body: bytes, headers: dict[str, str]
+    ) -> Any:
+        """Moodle's mod/lti/launch.php: a page that posts a new login (with a new hint) to the
+        tool, for whoever is signed in to the LMS."""
+        if not self.one_time_hints or query.get("id") != str(self.course_module):
+            return 404, {}, b"Invalid course module ID"
+        if self.signed_in is None:
+            return 401, {}, b"You are not logged in"
+        fields = self.login_params(self.signed_in)
+        inputs = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+            for k, v in fields.items()
+        )
+        page = (
+            f'<form action="{html.escape(self.registration.get_oidc_login_url())}" '
+            f'name="ltiInitiateLoginForm" method="post">{inputs}</form>'
+            "<script>document.ltiInitiateLoginForm.submit();</script>"
+        )
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [jwk_with_kid(self.private_pem)]}
@@ -219,6 +256,12 @@ class TestLMS:
 
     # -- the launch ----------------------------------------------------------------------------
     def login_params(self, person: Person, hint: str = "resource-link-1") -> dict[str, str]:
+        self.signed_in = person
+        if self.one_time_hints:
+            launch_id = f"ltilaunch7_{secrets.randbelow(2**31)}"
+            with self._launches_lock:
+                self._launches[launch_id] = person.sub
+            hint = json.dumps({"cmid": self.course_module, "launchid": launch_id})
         login = Login(None, self.config)
         login.set_lti_message_hint(hint=hint)
         url = login.prepare_preflight_url(person.sub)
@@ -233,7 +276,13 @@ class TestLMS:
         context: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> dict[str, str]:
-        """Answer the tool's auth redirect as the platform: the id_token and state to post."""
+        """Answer the tool's auth redirect as the platform: the id_token and state to post.
+
+        :raise HintRefused: with ``one_time_hints``, a hint already used (or never issued, or
+            issued to someone else), as Moodle refuses it.
+        """
+        if self.one_time_hints:
+            self._spend_hint(auth_query)
         launch = Launch(DictRequest(auth_query), self.config)
         launch.set_user_data(person.sub, person.roles, person.name, person.email)
         launch.set_resource_link_claim("resource-link-1", title="Driehoek")
@@ -263,6 +312,16 @@ class TestLMS:
             "state": data["state"],
             "launch_url": data["launch_url"],
         }
+
+    def _spend_hint(self, auth_query: dict[str, str]) -> None:
+        try:
+            launch_id = json.loads(auth_query.get("lti_message_hint", "")).get("launchid")
+        except (ValueError, AttributeError):
+            launch_id = None
+        with self._launches_lock:
+            owner = self._launches.pop(launch_id, None) if isinstance(launch_id, str) else None
+        if owner is None or owner != auth_query.get("login_hint"):
+            raise HintRefused("Invalid request")
 
     def sign(
         self,

@@ -34,10 +34,10 @@ _FIELD_NAME = re.compile(r"^[\w.-]{1,60}$")
 
 # Values the LTI code checks itself, refusing a bad one with a page that names the LTI step that
 # failed (tests/functional/test_adversarial_launches.py): the whole launch POST (its id_token and
-# state; a refused launch also ends the browser's session, lti/views.py) and the platform a
+# state; a refused launch also ends the browser's session, launch/views.py) and the platform a
 # login names. Every other value these endpoints receive is checked here.
 CHECKED_BY_LTI: dict[str, frozenset[str] | None] = {
-    "lti.launch": None,  # None: all of it
+    "launch.launch": None,  # None: all of it
     "lti.login": frozenset({"iss", "client_id"}),
     "lti.continue_in_new_window": frozenset({"iss", "client_id"}),
 }

@@ -30,6 +30,18 @@ class Role(enum.StrEnum):
 _RANKS = {Role.STUDENT: 0, Role.COACH: 1, Role.COORDINATOR: 2}
 
 
+class RoleSource(enum.StrEnum):
+    """Where a member's current role came from."""
+
+    LAUNCH = "launch"  # the person's own launch
+    ROSTER = "roster"  # the LMS's roster (NRPS)
+    COACH = "coach"  # a coach's correction in Driehoek (roster/corrections.py)
+
+
+def _enum(cls: type[enum.StrEnum]) -> Enum:
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
 class Course(Base):
     __tablename__ = "course"
     __table_args__ = (UniqueConstraint("platform_id", "context_id"),)
@@ -99,9 +111,32 @@ class Membership(Base):
     launch_role: Mapped[Role | None] = mapped_column(
         Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
     )
+    # Who said ``role`` last: her own launch, the roster, or a coach (whose correction the roster
+    # does not undo; her own next launch does).
+    role_source: Mapped[RoleSource] = mapped_column(
+        _enum(RoleSource), default=RoleSource.LAUNCH, server_default=RoleSource.LAUNCH.value
+    )
     last_launch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="memberships")
     person: Mapped[Person] = relationship(back_populates="memberships")
+
+
+class RoleChange(Base):
+    """A coach's correction of a member's role: who changed whose role, from what to what, when."""
+
+    __tablename__ = "role_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(
+        ForeignKey("membership.id", ondelete="CASCADE"), index=True
+    )
+    from_role: Mapped[Role] = mapped_column(_enum(Role))
+    to_role: Mapped[Role] = mapped_column(_enum(Role))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    membership: Mapped[Membership] = relationship()
+    changed_by: Mapped[Person | None] = relationship()

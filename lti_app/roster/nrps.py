@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from lti_app.lti.roles import map_roles
 from lti_app.lti.services import LtiServiceError, LtiServices, ServiceFailure
 from lti_app.roster.models import Course, Role
+from lti_app.roster.roles import map_roles
 
 # A platform whose Link header points back at a page already read would loop forever.
 MAX_PAGES = 2000

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, contains_eager
 from lti_app.db import utcnow
 from lti_app.lti.models import Platform
 from lti_app.lti.services import LtiServices
-from lti_app.roster.models import Course, Membership, Person, Role
+from lti_app.roster.models import Course, Membership, Person, Role, RoleSource
 from lti_app.roster.nrps import NrpsMember, fetch_members
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -78,8 +78,10 @@ def record_launch(
     if membership is None:
         membership = Membership(course=course, person=person, role=role)
         session.add(membership)
-    # Her own launch is the LMS telling us about her directly: it may lower a role too.
+    # Her own launch is the LMS telling us about her directly: it may lower a role too, and it
+    # replaces a coach's correction (roster/corrections.py).
     membership.role = role
+    membership.role_source = RoleSource.LAUNCH
     membership.launch_role = role
     membership.lti_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
     membership.active = True
@@ -175,7 +177,7 @@ def sync_roster(
         row.person_id: row
         for row in session.execute(
             select(Membership.id, Membership.person_id, Membership.role, Membership.lti_roles)
-            .add_columns(Membership.active, Membership.launch_role)
+            .add_columns(Membership.active, Membership.launch_role, Membership.role_source)
             .where(Membership.course_id == course.id)
         )
     }
@@ -279,11 +281,17 @@ def _store_memberships(
                         "lti_roles": list(m.lti_roles),
                         "active": True,
                         "source": "nrps",
+                        "role_source": RoleSource.ROSTER,
                     }
                 )
             continue
-        role, lti_roles = _roster_role(row, m)
-        if (row.role, list(row.lti_roles or ()), row.active) == (role, lti_roles, m.active):
+        role, lti_roles, source = _roster_role(row, m)
+        if (row.role, list(row.lti_roles or ()), row.active, row.role_source) == (
+            role,
+            lti_roles,
+            m.active,
+            source,
+        ):
             summary.updated += m.user_id in changed_people
             continue
         changes.append(
@@ -291,6 +299,7 @@ def _store_memberships(
                 "id": row.id,
                 "role": role,
                 "lti_roles": lti_roles,
+                "role_source": source,
                 "active": m.active,
                 "updated_at": utcnow(),
             }
@@ -310,13 +319,19 @@ def _store_memberships(
         session.execute(update(Membership), changes)
 
 
-def _roster_role(row: Row[Any], listed: NrpsMember) -> tuple[Role, list[str]]:
-    """The role (and the LTI roles behind it) a listed member gets: the roster's, except that it
-    never goes below what the person's own latest launch said. The roster may still promote."""
+def _roster_role(row: Row[Any], listed: NrpsMember) -> tuple[Role, list[str], RoleSource]:
+    """The role (the LTI roles behind it, and who said it) a listed member gets: the roster's,
+    except that it never goes below what the person's own latest launch said, and never undoes
+    a coach's correction. The roster may still promote."""
+    current, kept_roles = Role(row.role), list(row.lti_roles or ())
+    if row.role_source == RoleSource.COACH:
+        return current, kept_roles, RoleSource.COACH
     launched = Role(row.launch_role) if row.launch_role is not None else None
     if launched is not None and launched.rank > listed.role.rank:
-        return launched, list(row.lti_roles or ())  # the launch's roles explain the role kept
-    return listed.role, list(listed.lti_roles)
+        # The launch's roles explain the role kept.
+        return launched, kept_roles, RoleSource.LAUNCH
+    source = RoleSource(row.role_source) if listed.role == current else RoleSource.ROSTER
+    return listed.role, list(listed.lti_roles), source
 
 
 def _deactivate(session: Session, membership_ids: Sequence[int], started: datetime) -> int:

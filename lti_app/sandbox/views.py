@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from lti_app import db
 from lti_app.extensions import csrf
-from lti_app.sandbox import platform
+from lti_app.sandbox import moodle, platform
 from lti_app.sandbox.mailbox import linkify, list_mail, read_mail
 from lti_app.security import public
 
@@ -54,6 +54,10 @@ def course() -> Any:
         launch_url=platform.tool_launch_url(),
         issuer=platform.issuer(),
         resource_hint=platform.message_hint("resource"),
+        # ?hints=once: like Moodle, each button opens the activity's launch page, whose message
+        # hint works once (see moodle.one_time_hint).
+        one_time=request.args.get("hints") == "once",
+        course_module=moodle.COURSE_MODULE,
         deeplink_hint=platform.message_hint("deeplink"),
         placed=placed,
         message=request.args.get("message"),
@@ -94,7 +98,14 @@ def auth() -> Any:
     args = request.args
     error = None
     who = platform.person(args.get("login_hint", ""))
-    kind = platform.read_message_hint(args.get("lti_message_hint", ""))
+    hint = args.get("lti_message_hint", "")
+    if hint.startswith("{"):  # a one-time hint, as Moodle's: spent here, whatever follows
+        store = current_app.extensions["state_store"]
+        if not moodle.spend_one_time_hint(store, hint, args.get("login_hint", "")):
+            return render_template("sandbox/error.html", error="Invalid request"), 400
+        kind: str | None = "resource"
+    else:
+        kind = platform.read_message_hint(hint)
     demo = platform.college_of(who.id) if who else None
     if demo is None or args.get("client_id") != demo.client_id:
         error = "unknown client_id, or a login_hint of another registration"
@@ -117,6 +128,30 @@ def auth() -> Any:
         action=args["redirect_uri"],
         fields={"id_token": token, "state": args["state"]},
     )
+
+
+@bp.route("/mod/lti/launch.php")
+@public
+def activity_launch() -> Any:
+    """Moodle's launch page of the activity: a new login, with a new one-time hint, for whoever is
+    signed in to the LMS in this browser (``as`` signs someone in, as the course page's buttons
+    do in the Moodle-like mode)."""
+    if request.args.get("id") != str(moodle.COURSE_MODULE):
+        return render_template("sandbox/error.html", error="Invalid course module ID"), 404
+    chosen = request.args.get("as")
+    who = platform.person(chosen or request.cookies.get(moodle.SIGNED_IN_COOKIE, ""))
+    if who is None:
+        return render_template("sandbox/error.html", error="You are not logged in"), 401
+    store = current_app.extensions["state_store"]
+    fields = moodle.login_fields(who, moodle.one_time_hint(store, who))
+    response = Response(
+        render_template("lti/autopost.html", action=platform.tool_login_url(), fields=fields)
+    )
+    if chosen:
+        response.set_cookie(
+            moodle.SIGNED_IN_COOKIE, who.id, path="/sandbox", httponly=True, samesite="Lax"
+        )
+    return response
 
 
 @bp.route("/jwks.json")

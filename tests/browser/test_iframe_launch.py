@@ -7,7 +7,9 @@ The course page (``https://lms.test``) embeds the tool (``https://tool.test``) i
 2. third-party cookies blocked (Chromium's own setting): the tool's partitioned (CHIPS) cookies
    still work, so the student gets in without leaving the course page;
 3. every cookie of the tool blocked inside the course page: the cookie check offers a new
-   window, and the student gets in there.
+   window, and the student gets in there;
+4. the sandbox spending its message hints like Moodle, and the tool's cookies lost between the
+   login and the launch: the launch offers the LMS's own launch page in a new window.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Frame, FrameLocator, Page, expect
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Frame,
+    FrameLocator,
+    Page,
+    Route,
+    expect,
+)
 
 from tests.browser.conftest import TOOL_HOST, OpenChromium, Sites
 
@@ -50,12 +60,12 @@ def block_tool_cookies_in_lms(sites: Sites) -> dict[str, Any]:
 class CoursePage:
     """The sandbox LMS's demo course page, with Driehoek in its iframe named "tool"."""
 
-    def __init__(self, context: BrowserContext, sites: Sites):
+    def __init__(self, context: BrowserContext, sites: Sites, query: str = ""):
         self.context, self.sites = context, sites
         self.page = context.pages[0] if context.pages else context.new_page()
         self.console: list[str] = []
         self.page.on("console", self._log)
-        self.page.goto(sites.course_page)
+        self.page.goto(sites.course_page + query)
         expect(self.page.locator("iframe[name=tool]")).to_be_attached()
 
     def _log(self, message: ConsoleMessage) -> None:
@@ -218,6 +228,43 @@ def test_cookies_blocked_in_frame_student_continues_in_new_window(
     expect(offer).to_be_visible()
     assert tool_session_cookie(context)["partitionKey"] == "https://tool.test"
     popup.screenshot(path=artifacts / "student-home-new-window.png")
+
+
+def test_lost_state_cookie_on_a_platform_that_spends_its_hints_new_window_gets_in(
+    open_chromium: OpenChromium, sites: Sites, artifacts: Path
+) -> None:
+    """The sandbox in its Moodle-like mode: each message hint works once. The browser loses the
+    tool's cookies between the login and the launch (here: cleared just before the launch is
+    posted); re-sending the old login would meet "Invalid request", so the launch page links
+    the LMS's launch page of the activity, which starts a new sign-in in the new window."""
+    context = open_chromium(ALLOW_THIRD_PARTY_COOKIES)
+    lost: list[str] = []
+
+    def lose_the_tools_cookies(route: Route) -> None:
+        if not lost:
+            context.clear_cookies(domain=TOOL_HOST)
+            lost.append(route.request.url)
+        route.continue_()
+
+    context.route(re.compile(re.escape(sites.tool) + r"/lti/launch$"), lose_the_tools_cookies)
+    course = CoursePage(context, sites, "?hints=once")
+
+    course.open_as(STUDENT)
+    offer = course.tool.locator("a[data-fresh-start]")
+    expect(offer).to_be_visible()
+    assert lost, "no launch was posted"
+    assert offer.get_attribute("href") == (
+        sites.course_page + "mod/lti/launch.php?id=7&triggerview=0"
+    )
+
+    with context.expect_page() as popup_info:
+        offer.click()
+    popup = popup_info.value
+    popup.wait_for_url(sites.tool + "/student")
+    expect_student_home(popup)
+    # The frame still shows the offer: nobody was signed in there.
+    expect(offer).to_be_visible()
+    popup.screenshot(path=artifacts / "student-home-fresh-start-window.png")
 
 
 def test_the_tool_tells_the_course_page_its_height(

@@ -26,7 +26,7 @@ from lti_app.colleges.service import add_college, programme_named
 from lti_app.jobs.models import Job
 from lti_app.models import __all__ as MODEL_NAMES
 from lti_app.placements.models import MentorInvitation, Placement
-from lti_app.roster.models import Course
+from lti_app.roster.models import Course, Membership
 from tests.conftest import TOOL_BASE
 from tests.functional.test_dynamic_registration import CLIENT_ID as DYNAMIC_CLIENT
 from tests.functional.test_dynamic_registration import DEPLOYMENT_ID as DYNAMIC_DEPLOYMENT
@@ -62,6 +62,7 @@ OBJECT_PARAMS = (
     "invitation_id",
     "job_id",
     "mentor_id",
+    "membership_id",
 )
 # URL parameters that name no object of a college: secrets of their own, a public hash, files.
 NOT_OWNED = {"token", "digest", "name", "course_id", "filename"}
@@ -115,6 +116,12 @@ def college_a(app: Flask, lms: TestLMS) -> CollegeA:
             "invitation_id": invitation.id,
             "job_id": job.id,
             "mentor_id": placement.mentor_links[0].mentor_id,
+            "membership_id": s.scalars(
+                select(Membership.id).where(
+                    Membership.course_id == placement.course_id,
+                    Membership.person_id == placement.student_id,
+                )
+            ).one(),
         }
         s.commit()
     return CollegeA(ids)

@@ -163,8 +163,27 @@ def build_world(app: Flask, lms: TestLMS) -> World:
             ),
             "spent_link": spent,
             "fresh_link": path_of(issue_sign_in_link(app, ELS)),
+            "member": _roster_only_member(s, lms, course),
         }
     return World(app, lms, clients, ids)
+
+
+def _roster_only_member(s: Session, lms: TestLMS, course_id: int) -> int:
+    """Someone only the LMS's roster knows: a coach may correct their role."""
+    from lti_app.roster.models import Membership, Role, RoleSource
+    from lti_app.roster.models import Person as Member
+
+    person = Member(issuer=lms.issuer, sub="roster-only-1", name="Rik Roster")
+    membership = Membership(
+        course_id=course_id,
+        person=person,
+        role=Role.STUDENT,
+        source="nrps",
+        role_source=RoleSource.ROSTER,
+    )
+    s.add(membership)
+    s.commit()
+    return membership.id
 
 
 def _documents(s: Session, agreement_id: int) -> list[int]:
@@ -216,6 +235,7 @@ WALK: dict[str, FormPage | Callable[[World], Iterator[Attempt]]] = {
     "verify.verify": FormPage("anyone", "/verify", ("file",)),
     "lti.deep_link": FormPage("deep_linker", "/lti/deep-link"),
     "roster.start_sync": FormPage("coach", "/coach"),
+    "roster.correct_role": FormPage("coach", "/coach/roster/members/{member}/role"),
     "programmes.course_programme": FormPage("coordinator", "/course/programme"),
     # placements and schools
     "placements.propose_placement": FormPage("bram", "/my/placements/new"),
@@ -299,7 +319,7 @@ def _sandbox_attempts(path: str, values: dict[str, str]) -> Callable[[World], It
 
 WALK["lti.login"] = _login_attempts("/lti/login")
 WALK["lti.continue_in_new_window"] = _login_attempts("/lti/continue")
-WALK["lti.launch"] = _launch_attempts
+WALK["launch.launch"] = _launch_attempts
 WALK["sandbox.token"] = _sandbox_attempts(
     "/sandbox/token",
     {

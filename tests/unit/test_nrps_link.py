@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lti_app.lti.services import next_link, parse_link_header
+from lti_app.lti.link_header import next_link, parse_link_header
 from lti_app.roster.models import Role
 from lti_app.roster.nrps import NrpsMember, parse_member, with_limit
 

@@ -1,4 +1,4 @@
-"""LTI roles to Driehoek roles (lti_app/lti/roles.py), per LTI 1.3 §A.2 role vocabularies."""
+"""LTI roles to Driehoek roles (lti_app/roster/roles.py), per LTI 1.3 §A.2 role vocabularies."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from lti_app.lti.roles import map_roles
 from lti_app.roster.models import Role
+from lti_app.roster.roles import map_roles
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 MEMBERSHIP = LIS + "membership#"
