@@ -347,7 +347,7 @@ def test_a_students_link_opens_the_page_when_signed_in_and_otherwise_names_the_c
 ) -> None:
     set_clock(START)
     parties = three_parties(app, lms)
-    link = f"/my/placements/{parties.placement}/edit"
+    link = f"/my/placements/{parties.placement}"
     _tell(
         app,
         parties.placement,
