@@ -29,7 +29,13 @@ from lti_app import clock
 from lti_app.clock import BRUSSELS
 from lti_app.colleges.models import College
 from lti_app.jobs.models import Job, JobState
-from lti_app.jobs.service import JobError, ProgressCallback, enqueue, job_handler
+from lti_app.jobs.service import (
+    JobError,
+    PermanentJobError,
+    ProgressCallback,
+    enqueue,
+    job_handler,
+)
 from lti_app.notifications.models import ASKS_ACTION, Notice, NoticeKind
 from lti_app.notifications.notices import (
     BUNDLE_JOB,
@@ -84,6 +90,13 @@ class Recipient:
     email: str | None
     locale: str | None
     guest: Any = None  # the Mentor, mailed with a sign-in link
+
+
+def _payload_key(payload: dict[str, Any]) -> str:
+    try:
+        return recipient_key(str(payload.get("recipient", "")))
+    except ValueError as exc:
+        raise PermanentJobError(str(exc)) from None
 
 
 def find_recipient(session: Session, key: str) -> Recipient | None:
@@ -165,7 +178,7 @@ def send_bundle(
     session: Session, payload: dict[str, Any], progress: ProgressCallback
 ) -> dict[str, Any]:
     """The "notifications.bundle" job: one mail with everything not yet told to this person."""
-    key = recipient_key(str(payload.get("recipient", "")))
+    key = _payload_key(payload)
     pending = unmailed_notices(session, key)
     if not pending:
         return {"outcome": "nothing to tell"}
@@ -245,7 +258,7 @@ def send_digest(
     session: Session, payload: dict[str, Any], progress: ProgressCallback
 ) -> dict[str, Any]:
     """The "notifications.digest" job: what was told and is still not done, once a day."""
-    key = recipient_key(str(payload.get("recipient", "")))
+    key = _payload_key(payload)
     waiting = open_notices(session, key)
     if not waiting:
         return {"outcome": "nothing open"}

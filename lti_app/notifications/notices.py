@@ -22,7 +22,8 @@ and when it is done (the signature given, the proposal sent again, the hours fix
   ``(endpoint, {args})``; for a mentor, a page of the mentor's.
 - ``details``: small JSON the wording uses: ``actor`` (who did it), ``reason`` (why it came
   back), ``addendum`` (its number), ``count`` (hours returned), ``changes`` (a list of
-  ``{"label", "before", "after"}`` for a change that voided a signature).
+  ``{"label", "before", "after"}`` for a change that voided a signature: ``label`` an English
+  msgid, translated for the recipient when the catalogue has it; before/after as shown).
 - ``actor``: the key of whoever caused it; they are not told (they know).
 
 The notice is mailed in one bundle with whatever else comes for that person within
