@@ -35,6 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_request_hooks(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_notices()
     return app
 
 
@@ -141,6 +142,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(launch_bp)
+    from lti_app.notifications.views import bp as notices_bp
+
+    app.register_blueprint(notices_bp)
     app.register_blueprint(placements_bp)
     from lti_app.placements import coach_invitation_views  # noqa: F401 (the coach's buttons)
     from lti_app.placements.mentor_views import bp as mentors_bp
@@ -165,6 +169,20 @@ def register_blueprints(app: Flask) -> None:
         from lti_app.sandbox.views import bp as sandbox_bp
 
         app.register_blueprint(sandbox_bp)
+
+
+def register_notices() -> None:
+    """Notices reach mentors through the package that issues their sign-in links; that package
+    imports notifications, so it is wired in here rather than imported there."""
+    from lti_app.notifications.notice_mail import register_guest_mail
+
+    # The house split moves these two (mentors, their links): the one place to fix the paths.
+    from lti_app.placements.invitations import mail_with_sign_in_link
+    from lti_app.placements.models import Mentor
+
+    register_guest_mail(
+        lambda session, mentor_id: session.get(Mentor, mentor_id), mail_with_sign_in_link
+    )
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -102,6 +102,12 @@ SETTINGS: tuple[Setting, ...] = (
         8,
         "hour (Europe/Brussels) the daily reminders of signatures to give go out",
     ),
+    Setting(
+        "NOTICE_BUNDLE_MINUTES",
+        _int,
+        5,
+        "minutes a notice waits for others to the same person before one mail tells them all",
+    ),
     Setting("LOG_LEVEL", _str, "INFO", "logging level"),
     # Tests and demonstrations only: every process of one run starts with the same shift.
     Setting(

@@ -4,7 +4,7 @@ from lti_app.agreements.models import Agreement, AgreementDocument, AgreementTem
 from lti_app.colleges.models import College, Programme
 from lti_app.jobs.models import Job
 from lti_app.lti.models import Deployment, LaunchState, Platform, RegistrationInvite, ToolKey
-from lti_app.notifications.models import BouncedAddress, OutgoingMail
+from lti_app.notifications.models import BouncedAddress, Notice, OutgoingMail
 from lti_app.placements.models import (
     ChangeRecord,
     GuestSession,
@@ -33,6 +33,7 @@ __all__ = [
     "Membership",
     "Mentor",
     "MentorInvitation",
+    "Notice",
     "OutgoingMail",
     "Person",
     "Placement",

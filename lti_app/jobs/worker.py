@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 # Modules that register job handlers (or, for invitations, what mail must forget once sent).
 HANDLER_MODULES = (
     "lti_app.notifications.service",
+    "lti_app.notifications.notice_mail",
     "lti_app.roster.sync",
     "lti_app.placements.invitations",
     "lti_app.agreements.reminders",

@@ -1,7 +1,7 @@
 """membership.role_source (own launch, roster or coach) and role_change (a coach's corrections)
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07 19:00:00
 
 Existing memberships get the source their role most likely has: their own launch when it gave
@@ -14,7 +14,7 @@ import lti_app.db
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
