@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 HANDLER_MODULES = (
     "lti_app.notifications.service",
     "lti_app.roster.sync",
-    "lti_app.placements.invitations",
+    "lti_app.guests.invitations",
     "lti_app.agreements.reminders",
 )
 
