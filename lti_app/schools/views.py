@@ -112,6 +112,3 @@ def edit_school(school_id: int) -> Any:
 def _school_form(form: SchoolForm, school: Any) -> Any:
     status = 422 if request.method == "POST" else 200
     return render_template("placements/school_form.html", form=form, school=school), status
-
-
-# -- CSV import -----------------------------------------------------------------------------------
