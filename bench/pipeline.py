@@ -130,8 +130,10 @@ def launch_coach(base: str, lms: TestLMS, coach: Person) -> requests.Session:
 
 def seed(database_url: str, lms: TestLMS, students: int) -> int:
     """Fill the launched coach's course (context ``course-1`` of this LMS); its id."""
+    from lti_app.guests.models import InvitationState
+    from lti_app.hours.models import HourState
     from lti_app.lti.models import Platform
-    from lti_app.placements.models import HourState, InvitationState, PlacementState, Track
+    from lti_app.placements.models import PlacementState, Track
     from lti_app.roster.models import Course
 
     engine = make_engine(_sqlalchemy_url(database_url))

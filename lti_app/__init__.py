@@ -117,7 +117,7 @@ def register_extensions(app: Flask) -> None:
         if kind == "guest":
             # A school mentor (guest) is known by a live guest session's secret, not by their
             # id: a bare "mentor:<id>" signs nobody in, so an ended session's cookie is dead.
-            from lti_app.placements.mentor_views import load_guest
+            from lti_app.guests.views import load_guest
 
             return load_guest(raw)
         if kind != "person" or not raw.isdigit():
@@ -133,9 +133,15 @@ def select_locale() -> str | None:
 
 
 def register_blueprints(app: Flask) -> None:
+    # Pages that hang on another package's blueprint (its endpoint names, its rules) are imported
+    # before that blueprint is registered: the CSV import and the coach's pipeline on the
+    # placements blueprint, the coach's invitation buttons and the mentor's portal on mentors.
     from lti_app.core.views import bp as core_bp
+    from lti_app.guests import coach_views  # noqa: F401
     from lti_app.launch.views import bp as launch_bp
     from lti_app.lti.views import bp as lti_bp
+    from lti_app.pipeline import mentor_portal, views  # noqa: F401
+    from lti_app.placements import import_views  # noqa: F401
     from lti_app.placements.views import bp as placements_bp
     from lti_app.roster.views import bp as roster_bp
 
@@ -146,17 +152,20 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(notices_bp)
     app.register_blueprint(placements_bp)
-    from lti_app.placements import coach_invitation_views  # noqa: F401 (the coach's buttons)
-    from lti_app.placements.mentor_views import bp as mentors_bp
+    from lti_app.schools.views import bp as schools_bp
+
+    app.register_blueprint(schools_bp)
+    from lti_app.guests.views import bp as mentors_bp
 
     app.register_blueprint(mentors_bp)
-    from lti_app.placements.hours_views import bp as hours_bp
+    from lti_app.hours.views import bp as hours_bp
 
     app.register_blueprint(hours_bp)
     app.register_blueprint(roster_bp)
     from lti_app.roster.programme_views import bp as programmes_bp
 
     app.register_blueprint(programmes_bp)
+    from lti_app.agreements import follow  # noqa: F401 (agreements follow placement changes)
     from lti_app.agreements.template_views import bp as agreement_templates_bp
     from lti_app.agreements.verify_views import bp as verify_bp
     from lti_app.agreements.views import bp as agreements_bp
@@ -174,11 +183,9 @@ def register_blueprints(app: Flask) -> None:
 def register_notices() -> None:
     """Notices reach mentors through the package that issues their sign-in links; that package
     imports notifications, so it is wired in here rather than imported there."""
+    from lti_app.guests.invitations import mail_with_sign_in_link
     from lti_app.notifications.notice_mail import register_guest_mail
-
-    # The house split moves these two (mentors, their links): the one place to fix the paths.
-    from lti_app.placements.invitations import mail_with_sign_in_link
-    from lti_app.placements.models import Mentor
+    from lti_app.schools.models import Mentor
 
     register_guest_mail(
         lambda session, mentor_id: session.get(Mentor, mentor_id), mail_with_sign_in_link

@@ -2,20 +2,14 @@
 
 from lti_app.agreements.models import Agreement, AgreementDocument, AgreementTemplate, Signature
 from lti_app.colleges.models import College, Programme
+from lti_app.guests.models import GuestSession, MentorInvitation
+from lti_app.hours.models import HourEntry
 from lti_app.jobs.models import Job
 from lti_app.lti.models import Deployment, LaunchState, Platform, RegistrationInvite, ToolKey
 from lti_app.notifications.models import BouncedAddress, Notice, OutgoingMail
-from lti_app.placements.models import (
-    ChangeRecord,
-    GuestSession,
-    HourEntry,
-    Mentor,
-    MentorInvitation,
-    Placement,
-    PlacementMentor,
-    School,
-)
+from lti_app.placements.models import ChangeRecord, Placement, PlacementMentor
 from lti_app.roster.models import Course, Membership, Person, RoleChange
+from lti_app.schools.models import Mentor, School
 
 __all__ = [
     "Agreement",

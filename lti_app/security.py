@@ -65,7 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COORDINATOR: _COACH | {Permission.MANAGE_REGISTRATIONS, Permission.EDIT_TEMPLATES},
 }
 # A mentor has no course role: what a mentor may see is limited further to their own placements
-# by every mentor view (see placements/mentor_views.py).
+# by every mentor view (see guests/views.py).
 MENTOR_PERMISSIONS = frozenset(
     {
         Permission.MENTOR_PORTAL,

@@ -16,9 +16,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from lti_app import clock, db
-from lti_app.placements.invitations import send_sign_in_link
-from lti_app.placements.models import Mentor, Placement
+from lti_app.guests.invitations import send_sign_in_link
+from lti_app.placements.models import Placement
 from lti_app.roster.models import Course, Person
+from lti_app.schools.models import Mentor
 from tests import factories
 from tests.launching import FlaskBrowser, launch
 from tests.lms import Person as LmsPerson
@@ -142,7 +143,7 @@ def sign_in_mentor(app: Flask, client: FlaskClient, email: str) -> None:
 
 def add_entry(app: Flask, placement_id: int, **values: Any) -> int:
     """An hour entry on a placement (pending unless ``state`` says otherwise); returns its id."""
-    from lti_app.placements.models import HourState
+    from lti_app.hours.models import HourState
 
     with app.app_context():
         s = db.session()

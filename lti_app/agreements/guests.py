@@ -12,12 +12,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from lti_app.agreements.models import Agreement, DocumentState
-from lti_app.agreements.service import AgreementError, record_change
+from lti_app.agreements.revising import record_change
+from lti_app.agreements.service import AgreementError
+from lti_app.guests.invitations import mail_with_sign_in_link
 from lti_app.notifications.service import InvalidAddress, normalise_address
-from lti_app.placements.invitations import mail_with_sign_in_link
 from lti_app.placements.models import Placement
-from lti_app.placements.service import MentorDetails, mentor_for
 from lti_app.roster.models import Person
+from lti_app.schools.mentors import MentorDetails, mentor_for
 
 
 def ask_contact_to_sign(

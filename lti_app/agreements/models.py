@@ -148,7 +148,7 @@ class AgreementDocument(Base):
     text: Mapped[str] = mapped_column(Text)  # the canonical text, exactly what is signed
     text_sha256: Mapped[str] = mapped_column(String(64), index=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)  # +1 on every change of text
-    # Bumped by every signature and edit: taking it first serialises them (see service._lock).
+    # Bumped by every signature and edit: taking it first serialises them (see revising.lock).
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)

@@ -20,8 +20,9 @@ from lti_app.agreements.models import (
     DocumentState,
     Party,
 )
-from lti_app.placements.models import Mentor, Placement, PlacementMentor
+from lti_app.placements.models import Placement, PlacementMentor
 from lti_app.roster.models import Membership, Person, Role
+from lti_app.schools.models import Mentor
 
 
 @dataclass(frozen=True)

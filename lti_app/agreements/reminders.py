@@ -23,8 +23,8 @@ from lti_app.clock import BRUSSELS
 from lti_app.jobs.models import Job, JobState
 from lti_app.jobs.service import ProgressCallback, enqueue, job_handler
 from lti_app.notifications.service import InvalidAddress, send_mail
-from lti_app.placements.models import Mentor
 from lti_app.roster.models import Person
+from lti_app.schools.models import Mentor
 
 DIGEST_JOB = "agreements.digest"
 DIGEST_LINK_DAYS = 2  # a digest's sign-in link: the next digest brings a fresh one
@@ -107,7 +107,7 @@ def send_digest(
     context = {"name": recipient.display_name, "items": items, "count": len(items)}
     try:
         if isinstance(recipient, Mentor):
-            from lti_app.placements.invitations import mail_with_sign_in_link
+            from lti_app.guests.invitations import mail_with_sign_in_link
 
             # Tomorrow's digest brings a new link: this one need not outlive it by much.
             mail_with_sign_in_link(

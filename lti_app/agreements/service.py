@@ -2,7 +2,8 @@
 student, school and college, active and immutable; then addenda, an early end, or completion.
 
 Functions take a session and leave committing to the caller. Every step writes a ChangeRecord
-(entity "agreement"). Signing and editing a document first take its row (``_lock``), so two
+(entity "agreement"). Signing and editing a document first take its row (``lock``, in
+revising.py with the texts; agreements follow placement and school changes in follow.py), so two
 parties who sign at the same moment, or a signature and an edit, are applied one after the
 other and each sees what the other did.
 """
@@ -13,10 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from lti_app.agreements import reminders
 from lti_app.agreements.models import (
     Agreement,
     AgreementDocument,
@@ -26,11 +26,18 @@ from lti_app.agreements.models import (
     DocumentState,
     Signature,
 )
-from lti_app.agreements.parties import due_parties, reminder_keys
-from lti_app.agreements.text import FIELD_LABELS, FIELD_LIMIT, addendum_text, agreement_text, sha256
+from lti_app.agreements.revising import (
+    addendum_text_of,
+    agreement_text_of,
+    lock,
+    main_document,
+    record_change,
+    remind_due,
+    set_text,
+)
+from lti_app.agreements.text import FIELD_LABELS, FIELD_LIMIT, sha256
 from lti_app.db import utcnow
-from lti_app.placements.models import ChangeRecord, Placement, PlacementState
-from lti_app.placements.service import get_placement
+from lti_app.placements.models import Placement, PlacementState
 
 OPEN_STATES = (AgreementState.DRAFT, AgreementState.AWAITING_SIGNATURES)
 LIVE_STATES = (*OPEN_STATES, AgreementState.ACTIVE)
@@ -46,20 +53,6 @@ class AgreementError(Exception):
 
 class ChangedMeanwhile(AgreementError):
     """The form was filled in on an older revision: saving it would undo someone's change."""
-
-
-def record_change(
-    session: Session, agreement: Agreement, action: str, actor: str, **changes: Any
-) -> None:
-    session.add(
-        ChangeRecord(
-            entity="agreement",
-            entity_id=agreement.id,
-            action=action,
-            actor=actor,
-            changes=changes,
-        )
-    )
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -90,10 +83,6 @@ def agreements_of(session: Session, placement_id: int) -> list[Agreement]:
             .order_by(Agreement.id.desc())
         )
     )
-
-
-def main_document(agreement: Agreement) -> AgreementDocument:
-    return agreement.documents[0]
 
 
 def _newest_states(session: Session, placements: Any) -> dict[int, tuple[str, int]]:
@@ -137,37 +126,6 @@ def latest_states(session: Session, placement_ids: list[int]) -> dict[int, dict[
 # -- making and filling in --------------------------------------------------------------------
 
 
-def _placement(session: Session, agreement: Agreement) -> Placement:
-    placement = get_placement(session, agreement.placement_id)
-    assert placement is not None
-    return placement
-
-
-def _agreement_text(session: Session, agreement: Agreement) -> str:
-    return agreement_text(
-        number=agreement.id,
-        placement=_placement(session, agreement),
-        template=agreement.template,
-        fields=agreement.fields or {},
-        signing_order=agreement.signing_order,
-    )
-
-
-def _addendum_text(session: Session, document: AgreementDocument) -> str:
-    agreement = document.agreement
-    main = main_document(agreement)
-    return addendum_text(
-        number=document.number,
-        agreement_number=agreement.id,
-        agreement_sha256=main.text_sha256,
-        placement=_placement(session, agreement),
-        template=agreement.template,
-        title=document.title,
-        body=document.body,
-        signing_order=agreement.signing_order,
-    )
-
-
 def create_agreement(
     session: Session, placement: Placement, template: AgreementTemplate, actor: str
 ) -> Agreement:
@@ -194,7 +152,7 @@ def create_agreement(
     )
     session.add(agreement)
     session.flush()
-    text = _agreement_text(session, agreement)
+    text = agreement_text_of(session, agreement)
     session.add(
         AgreementDocument(
             agreement=agreement,
@@ -215,56 +173,6 @@ def create_agreement(
         template=f"{template.programme.name} v{template.version}",
     )
     return agreement
-
-
-def _lock(session: Session, document: AgreementDocument) -> None:
-    """Take the agreement's row lock before reading: every signature, edit and step of one
-    agreement (its addenda included) first writes its main document's row, so concurrent ones
-    are applied one after the other and each sees what the other did (a row lock on
-    PostgreSQL, the write lock on SQLite)."""
-    session.execute(
-        update(AgreementDocument)
-        .where(
-            AgreementDocument.agreement_id == document.agreement_id,
-            AgreementDocument.number == 0,
-        )
-        .values(lock_version=AgreementDocument.lock_version + 1),
-        execution_options={"synchronize_session": False},
-    )
-    session.refresh(document)
-    session.refresh(document.agreement)
-    session.expire(document.agreement, ["documents"])
-    session.expire(document, ["signatures"])
-
-
-def _set_text(
-    session: Session, document: AgreementDocument, text: str, actor: str, actor_name: str
-) -> list[Signature]:
-    """Put a new canonical text on an unsigned document. When it differs, the revision goes up
-    and every signature of the old text is voided (and its signer told). Returns those."""
-    if text == document.text:
-        return []
-    now = utcnow()
-    document.text = text
-    document.text_sha256 = sha256(text)
-    document.revision += 1
-    voided = [s for s in document.signatures if s.voided_at is None]
-    for signature in voided:
-        signature.voided_at = now
-        signature.void_reason = actor_name  # who changed the text
-    session.flush()
-    if voided:
-        record_change(
-            session,
-            document.agreement,
-            "signatures_voided",
-            actor,
-            document=document.number,
-            parties=[s.party.value for s in voided],
-        )
-        reminders.tell_voided(session, document, voided, actor, actor_name)
-        _remind_due(session, document)
-    return voided
 
 
 def clean_fields(values: Mapping[str, str]) -> dict[str, str]:
@@ -289,7 +197,7 @@ def update_fields(
     if agreement.state not in OPEN_STATES:
         raise AgreementError(_l("This agreement is signed; a change now needs an addendum."))
     document = main_document(agreement)
-    _lock(session, document)
+    lock(session, document)
     if agreement.state not in OPEN_STATES:
         raise AgreementError(_l("This agreement is signed; a change now needs an addendum."))
     if seen_revision is not None and seen_revision != document.revision:
@@ -305,59 +213,20 @@ def update_fields(
     session.flush()
     if changed:
         record_change(session, agreement, "fields_changed", actor, fields=changed)
-    return _set_text(session, document, _agreement_text(session, agreement), actor, actor_name)
-
-
-def refresh_for_placement(
-    session: Session, placement: Placement, actor: str, actor_name: str
-) -> None:
-    """After the placement changed: its unsigned agreement takes the new details (and loses
-    the signatures of the old text). A signed agreement stays as signed."""
-    _refresh(session, Agreement.placement_id == placement.id, actor, actor_name)
-
-
-def refresh_for_school(session: Session, school_id: int, actor: str, actor_name: str) -> None:
-    """After a school's details changed: every unsigned agreement at that school follows."""
-    at_school = select(Placement.id).where(Placement.school_id == school_id)
-    _refresh(session, Agreement.placement_id.in_(at_school), actor, actor_name)
-
-
-def _refresh(session: Session, which: Any, actor: str, actor_name: str) -> None:
-    """Unsigned texts follow the placement's and school's details: an agreement not yet active,
-    and an addendum out for signing (both name the parties)."""
-    for agreement in session.scalars(
-        select(Agreement).where(which, Agreement.state.in_(LIVE_STATES))
-    ):
-        _lock(session, main_document(agreement))
-        for document in agreement.documents:
-            if document.kind == DocumentKind.AGREEMENT and agreement.state in OPEN_STATES:
-                text = _agreement_text(session, agreement)
-            elif document.kind == DocumentKind.ADDENDUM and document.state == DocumentState.SIGNING:
-                text = _addendum_text(session, document)
-            else:
-                continue
-            _set_text(session, document, text, actor, actor_name)
+    return set_text(session, document, agreement_text_of(session, agreement), actor, actor_name)
 
 
 def send_for_signing(session: Session, agreement: Agreement, actor: str) -> None:
     """:raise AgreementError: not a draft."""
     document = main_document(agreement)
-    _lock(session, document)
+    lock(session, document)
     if agreement.state != AgreementState.DRAFT:
         raise AgreementError(_l("This agreement was already sent for signing."))
     agreement.state = AgreementState.AWAITING_SIGNATURES
     document.state = DocumentState.SIGNING
     session.flush()
     record_change(session, agreement, "sent_for_signing", actor)
-    _remind_due(session, document)
-
-
-def _remind_due(session: Session, document: AgreementDocument) -> None:
-    agreement = document.agreement
-    placement = _placement(session, agreement)
-    for party in due_parties(document, agreement.signing_order):
-        for key in reminder_keys(session, placement, agreement, party):
-            reminders.schedule_digest(session, key)
+    remind_due(session, document)
 
 
 # -- after signing ----------------------------------------------------------------------------
@@ -370,7 +239,7 @@ def add_addendum(
 
     :raise AgreementError: not active, or another addendum is still being signed.
     """
-    _lock(session, main_document(agreement))
+    lock(session, main_document(agreement))
     if agreement.state != AgreementState.ACTIVE:
         raise AgreementError(_l("Only an active agreement gets addenda."))
     if any(d.state == DocumentState.SIGNING for d in agreement.documents):
@@ -388,11 +257,11 @@ def add_addendum(
     )
     session.add(document)
     session.flush()
-    document.text = _addendum_text(session, document)
+    document.text = addendum_text_of(session, document)
     document.text_sha256 = sha256(document.text)
     session.flush()
     record_change(session, agreement, "addendum_added", actor, document=document.number)
-    _remind_due(session, document)
+    remind_due(session, document)
     return document
 
 
@@ -405,11 +274,11 @@ def update_addendum(
     actor_name: str,
 ) -> list[Signature]:
     """:raise AgreementError: the addendum is signed or withdrawn."""
-    _lock(session, document)
+    lock(session, document)
     if document.kind != DocumentKind.ADDENDUM or document.state != DocumentState.SIGNING:
         raise AgreementError(_l("This addendum can no longer be changed."))
     document.title, document.body = title.strip(), body.strip()
-    return _set_text(session, document, _addendum_text(session, document), actor, actor_name)
+    return set_text(session, document, addendum_text_of(session, document), actor, actor_name)
 
 
 def cancel(session: Session, agreement: Agreement, reason: str, actor: str) -> None:
@@ -417,7 +286,7 @@ def cancel(session: Session, agreement: Agreement, reason: str, actor: str) -> N
 
     :raise AgreementError: it is active or over already, or no reason was given.
     """
-    _lock(session, main_document(agreement))
+    lock(session, main_document(agreement))
     if agreement.state not in OPEN_STATES:
         raise AgreementError(_l("Only an agreement that is not yet active can be cancelled."))
     _end(session, agreement, AgreementState.CANCELLED, reason, actor)
@@ -425,7 +294,7 @@ def cancel(session: Session, agreement: Agreement, reason: str, actor: str) -> N
 
 def end_early(session: Session, agreement: Agreement, reason: str, actor: str) -> None:
     """:raise AgreementError: the agreement is not active, or no reason was given."""
-    _lock(session, main_document(agreement))
+    lock(session, main_document(agreement))
     if agreement.state != AgreementState.ACTIVE:
         raise AgreementError(_l("Only an active agreement can end early."))
     _end(session, agreement, AgreementState.ENDED_EARLY, reason, actor)
@@ -433,7 +302,7 @@ def end_early(session: Session, agreement: Agreement, reason: str, actor: str) -
 
 def complete(session: Session, agreement: Agreement, actor: str) -> None:
     """The placement is over as agreed. :raise AgreementError: the agreement is not active."""
-    _lock(session, main_document(agreement))
+    lock(session, main_document(agreement))
     if agreement.state != AgreementState.ACTIVE:
         raise AgreementError(_l("Only an active agreement can be completed."))
     _end(session, agreement, AgreementState.COMPLETED, "", actor)
@@ -455,6 +324,6 @@ def _end(
 
 
 def history(session: Session, agreement_id: int) -> list[Any]:
-    from lti_app.placements.service import history as change_history
+    from lti_app.placements.history import history as change_history
 
     return change_history(session, agreement_id, entity="agreement")

@@ -1,7 +1,7 @@
 """Signing: a party signs the exact text they read, in the agreement's order; the last
 signature makes the text final and its PDF. And the reverse: which signed text has a hash.
 
-Signing first takes the document's row (service._lock), so two parties who sign at the same
+Signing first takes the document's row (revising.lock), so two parties who sign at the same
 moment are applied one after the other, and a second click of the same party counts once.
 """
 
@@ -23,7 +23,8 @@ from lti_app.agreements.models import (
     Signature,
 )
 from lti_app.agreements.parties import Signer, due_parties, signed_parties
-from lti_app.agreements.service import AgreementError, _lock, _remind_due, record_change
+from lti_app.agreements.revising import lock, record_change, remind_due
+from lti_app.agreements.service import AgreementError
 from lti_app.db import utcnow
 
 
@@ -44,7 +45,7 @@ def sign(
     :raise AlreadySigned: the party signed this text already (a second click, another tab).
     :raise AgreementError: not out for signing, or not this party's turn yet.
     """
-    _lock(session, document)
+    lock(session, document)
     agreement = document.agreement
     wanted = (
         AgreementState.AWAITING_SIGNATURES
@@ -88,7 +89,7 @@ def sign(
     if signed_parties(document) == set(Party):
         _complete_signing(session, document, now)
     else:
-        _remind_due(session, document)
+        remind_due(session, document)
     return signature
 
 

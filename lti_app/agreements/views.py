@@ -44,9 +44,10 @@ from lti_app.agreements.models import (
 )
 from lti_app.agreements.parties import Signer
 from lti_app.agreements.text import FIELD_LABELS, PARTY_LABELS, order_text
-from lti_app.placements.models import Mentor, Placement, PlacementState
+from lti_app.placements.models import Placement, PlacementState
 from lti_app.placements.service import get_placement
 from lti_app.roster.models import Person, Role
+from lti_app.schools.models import Mentor
 from lti_app.security import Permission, requires
 
 bp = Blueprint("agreements", __name__)

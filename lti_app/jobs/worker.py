@@ -44,7 +44,7 @@ HANDLER_MODULES = (
     "lti_app.notifications.service",
     "lti_app.notifications.notice_mail",
     "lti_app.roster.sync",
-    "lti_app.placements.invitations",
+    "lti_app.guests.invitations",
     "lti_app.agreements.reminders",
 )
 

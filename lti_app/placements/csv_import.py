@@ -1,5 +1,6 @@
 """CSV import of a whole course's placements. Every row is checked before anything is written:
 a file with one bad row imports nothing and names every bad row with its line and reason.
+Reading the file itself (columns, rows, encodings) is in csv_file.py.
 
 Files come from Excel as Flemish colleges have it: ``;``-separated (``,`` is accepted too),
 UTF-8 with or without a BOM ("CSV UTF-8"); plain "CSV" from Excel on Windows is Windows-1252,
@@ -8,214 +9,22 @@ which is read as such. Dates as Excel writes them here (1/09/2026) or ISO (2026-
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_app.placements import service
+from lti_app.placements.csv_file import NUMBERS, TRACKS, read_rows
 from lti_app.placements.forms import parse_day
-from lti_app.placements.models import Placement, School, Track
+from lti_app.placements.models import Placement
 from lti_app.roster.models import Course, Membership, Person, Role
-
-MAX_ROWS = 5000
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    aliases: tuple[str, ...]
-    required: bool
-    description: Any
-    examples: tuple[str, str]
-
-
-COLUMNS = (
-    Column(
-        "student",
-        ("student", "student_email", "e_mail_student", "lms_user_id", "user_id"),
-        True,
-        _l("The student's e-mail address or LMS user id. The student must be in this course."),
-        ("lotte.janssens@student.example", "s0123456"),
-    ),
-    Column(
-        "instellingsnummer",
-        ("instellingsnummer", "institution_number", "school_number"),
-        False,
-        _l(
-            "The school's instellingsnummer. A number Driehoek does not know yet adds the school "
-            "to the directory, with the name and municipality of this row."
-        ),
-        ("030395", ""),
-    ),
-    Column(
-        "school",
-        ("school", "school_name", "schoolnaam", "naam_school"),
-        False,
-        _l(
-            "The school's name, exactly as in the schools directory. Give the name or the "
-            "instellingsnummer (or both)."
-        ),
-        ("Sint-Jozefscollege", "Atheneum Zuid"),
-    ),
-    Column(
-        "city",
-        ("city", "municipality", "gemeente", "plaats"),
-        False,
-        _l("The school's municipality, for a school new to the directory."),
-        ("Aalst", "Gent"),
-    ),
-    Column(
-        "mentor_name",
-        ("mentor_name", "mentor", "naam_mentor", "mentornaam"),
-        True,
-        _l("The mentor's name."),
-        ("Els Van den Broeck", "Koen Maes"),
-    ),
-    Column(
-        "mentor_email",
-        ("mentor_email", "e_mail_mentor", "mentor_e_mail"),
-        True,
-        _l("The mentor's e-mail address; the invitation goes there."),
-        ("els.vandenbroeck@school.example", "koen.maes@school.example"),
-    ),
-    Column(
-        "mentor_subject",
-        ("mentor_subject", "vak_mentor"),
-        False,
-        _l("The mentor's subject."),
-        ("Wiskunde", "Elektriciteit"),
-    ),
-    Column(
-        "mentor2_name",
-        ("mentor2_name", "mentor_2_name", "naam_mentor_2"),
-        False,
-        _l("A second mentor (optional): name, e-mail address and subject in three columns."),
-        ("", ""),
-    ),
-    Column(
-        "mentor2_email", ("mentor2_email", "mentor_2_email", "e_mail_mentor_2"), False, "", ("", "")
-    ),
-    Column(
-        "mentor2_subject",
-        ("mentor2_subject", "mentor_2_subject", "vak_mentor_2"),
-        False,
-        "",
-        ("", ""),
-    ),
-    Column(
-        "track",
-        ("track", "traject"),
-        True,
-        _l("stage, werkplekleren or lio."),
-        ("stage", "lio"),
-    ),
-    Column(
-        "start",
-        ("start", "start_date", "begin", "startdatum"),
-        False,
-        _l("First day, e.g. 1/09/2026 or 2026-09-01."),
-        ("1/09/2026", "1/09/2026"),
-    ),
-    Column(
-        "end",
-        ("end", "end_date", "einde", "einddatum"),
-        False,
-        _l("Last day, on or after the first."),
-        ("20/12/2026", "30/06/2027"),
-    ),
-    Column(
-        "subjects",
-        ("subjects", "vakken", "onderwijsvakken"),
-        False,
-        _l("The subjects the student teaches."),
-        ("Wiskunde", "Elektriciteit"),
-    ),
-    Column(
-        "grade_levels",
-        ("grade_levels", "graad", "graden", "klassen"),
-        False,
-        _l("Grades and classes."),
-        ("2de graad", "3de graad"),
-    ),
-    Column(
-        "observation_hours",
-        ("observation_hours", "observatie_uren"),
-        False,
-        _l("Planned observation hours (a whole number)."),
-        ("10", ""),
-    ),
-    Column(
-        "co_teaching_hours",
-        ("co_teaching_hours", "co_teaching_uren"),
-        False,
-        _l("Planned co-teaching hours."),
-        ("10", ""),
-    ),
-    Column(
-        "own_lessons",
-        ("own_lessons", "eigen_lessen"),
-        False,
-        _l("Planned own lessons."),
-        ("20", ""),
-    ),
-    Column(
-        "planned_hours",
-        ("planned_hours", "total_hours", "uren"),
-        False,
-        _l("Planned hours in total."),
-        ("60", "500"),
-    ),
-    Column(
-        "lio_appointment",
-        ("lio_appointment", "ambt"),
-        False,
-        _l("For a LIO-baan (required there): the appointment."),
-        ("", "Leraar TSO, 12/22"),
-    ),
-    Column(
-        "lio_teaching_hours",
-        ("lio_teaching_hours", "uren_leraar"),
-        False,
-        _l("For a LIO-baan (required there): teaching hours per year."),
-        ("", "540"),
-    ),
-    Column(
-        "insurance_reference",
-        ("insurance_reference", "verzekering"),
-        False,
-        _l("The insurance reference."),
-        ("POL-2026-118", ""),
-    ),
-)
-TRACKS = {
-    "stage": Track.STAGE,
-    "internship": Track.STAGE,
-    "werkplekleren": Track.WORKPLACE_LEARNING,
-    "wpl": Track.WORKPLACE_LEARNING,
-    "workplace learning": Track.WORKPLACE_LEARNING,
-    "workplace_learning": Track.WORKPLACE_LEARNING,
-    "lio": Track.LIO,
-    "lio-baan": Track.LIO,
-    "lio baan": Track.LIO,
-}
-NUMBERS = {
-    "observation_hours": "planned_observation_hours",
-    "co_teaching_hours": "planned_co_teaching_hours",
-    "own_lessons": "planned_own_lessons",
-    "planned_hours": "planned_hours",
-}
-
-
-class CsvFileError(ValueError):
-    """The file as a whole cannot be read; ``str()`` says why, for the coach."""
+from lti_app.schools.mentors import MentorDetails, is_email, normalise_email
+from lti_app.schools.models import School
+from lti_app.schools.service import SchoolDetails, create_school, normalise_institution_number
 
 
 @dataclass
@@ -230,9 +39,9 @@ class CheckedRow:
     line: int
     student_id: int
     school: School | None
-    new_school: service.SchoolDetails | None
+    new_school: SchoolDetails | None
     values: dict[str, Any]
-    mentors: list[service.MentorDetails]
+    mentors: list[MentorDetails]
 
 
 @dataclass
@@ -244,79 +53,6 @@ class CheckedFile:
     @property
     def clean(self) -> bool:
         return not self.problems and bool(self.rows)
-
-
-def _key(header: str) -> str:
-    return re.sub(r"[\s\-.]+", "_", header.strip().lstrip("\ufeff").lower()).strip("_")
-
-
-ALIASES = {_key(alias): column.key for column in COLUMNS for alias in column.aliases}
-
-
-def decode(data: bytes) -> str:
-    """:raise CsvFileError: neither UTF-8 nor Windows-1252."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise CsvFileError(_("Save the file as “CSV UTF-8” and upload it again.")) from exc
-
-
-def read_rows(data: bytes) -> tuple[dict[str, int], list[str], list[tuple[int, list[str]]]]:
-    """The column positions by key, the columns ignored, and the non-empty data rows with
-    their line numbers (the header is line 1, as Excel numbers rows).
-
-    :raise CsvFileError: the file is empty, unreadable, or lacks required columns.
-    """
-    text = decode(data)
-    if not text.strip():
-        raise CsvFileError(_("The file is empty."))
-    first = next(line for line in text.splitlines() if line.strip())
-    delimiter = max(";,\t", key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = record
-                continue
-            rows.append((reader.line_num, record))
-            if len(rows) > MAX_ROWS:
-                raise CsvFileError(_("At most %(max)d rows per file.", max=MAX_ROWS))
-    except csv.Error as exc:
-        raise CsvFileError(
-            _("Line %(line)d cannot be read: %(error)s", line=reader.line_num, error=str(exc))
-        ) from exc
-    assert header is not None
-    positions: dict[str, int] = {}
-    ignored: list[str] = []
-    for index, name in enumerate(header):
-        key = ALIASES.get(_key(name))
-        if key is None or key in positions:
-            if name.strip():
-                ignored.append(name.strip())
-            continue
-        positions[key] = index
-    missing = [c.key for c in COLUMNS if c.required and c.key not in positions]
-    if "school" not in positions and "instellingsnummer" not in positions:
-        missing.append("school / instellingsnummer")
-    if missing:
-        raise CsvFileError(
-            _(
-                "The first line must name the columns. Missing: %(missing)s. Found: %(found)s.",
-                missing=", ".join(missing),
-                found=", ".join(h.strip() for h in header if h.strip()) or "—",
-            )
-        )
-    if not rows:
-        raise CsvFileError(_("The file names its columns but has no rows below them."))
-    return positions, ignored, rows
 
 
 @dataclass
@@ -346,9 +82,7 @@ def _load(session: Session, course_id: int, cells: Sequence[dict[str, str]]) -> 
         if person.email:
             known.students_by_email.setdefault(person.email.lower(), []).append((person, active))
         known.students_by_sub.setdefault(person.sub, []).append((person, active))
-    numbers = {
-        n for c in cells if (n := service.normalise_institution_number(c.get("instellingsnummer")))
-    }
+    numbers = {n for c in cells if (n := normalise_institution_number(c.get("instellingsnummer")))}
     names = {c["school"].strip().lower() for c in cells if c.get("school", "").strip()}
     if numbers or names:
         for school in session.scalars(
@@ -478,10 +212,10 @@ def _student(value: str, known: _Known, reasons: list[str]) -> int | None:
 
 def _school(
     row: dict[str, str], known: _Known, reasons: list[str]
-) -> tuple[School | None, service.SchoolDetails | None, str]:
+) -> tuple[School | None, SchoolDetails | None, str]:
     """The known school, or the details of a new one, and a key for spotting duplicate rows."""
     raw_number = row.get("instellingsnummer", "")
-    number = service.normalise_institution_number(raw_number)
+    number = normalise_institution_number(raw_number)
     name = row.get("school", "").strip()
     if number is not None:
         if not number.isdigit():
@@ -498,7 +232,7 @@ def _school(
                 )
             )
             return None, None, ""
-        details = service.SchoolDetails(
+        details = SchoolDetails(
             name=name[:300], institution_number=number, city=row.get("city", "")[:120]
         )
         return None, details, f"number:{number}"
@@ -522,7 +256,7 @@ def _school(
     return schools[0], None, f"id:{schools[0].id}"
 
 
-def _mentors(row: dict[str, str], reasons: list[str]) -> list[service.MentorDetails]:
+def _mentors(row: dict[str, str], reasons: list[str]) -> list[MentorDetails]:
     mentors = []
     for prefix, required in (("mentor", True), ("mentor2", False)):
         name, email = row.get(f"{prefix}_name", ""), row.get(f"{prefix}_email", "")
@@ -531,13 +265,13 @@ def _mentors(row: dict[str, str], reasons: list[str]) -> list[service.MentorDeta
             continue
         if not email:
             reasons.append(_("The mentor's e-mail address is missing."))
-        elif not service.is_email(email):
+        elif not is_email(email):
             reasons.append(_("“%(value)s” is not an e-mail address.", value=email))
         if not name:
             reasons.append(_("The mentor's name is missing."))
-        if email and name and service.is_email(email):
-            mentors.append(service.MentorDetails(email=email, name=name, subject=subject))
-    if len({service.normalise_email(m.email) for m in mentors}) < len(mentors):
+        if email and name and is_email(email):
+            mentors.append(MentorDetails(email=email, name=name, subject=subject))
+    if len({normalise_email(m.email) for m in mentors}) < len(mentors):
         reasons.append(_("The same mentor is listed twice."))
     return mentors
 
@@ -556,7 +290,7 @@ def import_checked(
             number = row.new_school.institution_number
             school = new_schools.get(number)
             if school is None:
-                school = new_schools[number] = service.create_school(
+                school = new_schools[number] = create_school(
                     session, _college_of_course(session, course_id), row.new_school
                 )
         placements.append(
@@ -571,14 +305,3 @@ def import_checked(
             )
         )
     return placements
-
-
-def example_csv() -> bytes:
-    """The example file offered on the import page: UTF-8 with a BOM and ``;``, so Excel in
-    Flanders opens it as columns."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([c.key for c in COLUMNS])
-    for i in range(2):
-        writer.writerow([c.examples[i] for c in COLUMNS])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")

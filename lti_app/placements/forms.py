@@ -1,4 +1,4 @@
-"""The forms of schools and placements: validated here, at the edge, with messages that say
+"""The forms of placements: validated here, at the edge, with messages that say
 what to fix. A form that fails keeps everything typed (the page is rendered from the POST)."""
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from lti_app import db
 from lti_app.core.input import one_line, text_file
 from lti_app.placements import service
 from lti_app.placements.models import Track
+from lti_app.schools.forms import SchoolFields, email_format
+from lti_app.schools.mentors import MentorDetails, normalise_email
+from lti_app.schools.service import get_school
 from lti_app.security import current_college_id
 
 MAX_MENTORS = 5
@@ -92,77 +95,6 @@ class WholeNumberField(IntegerField):
             raise ValueError(_l("Enter a number from 0 to 100000."))
 
 
-def _email_format(field: Any) -> None:
-    if field.data and not service.is_email(field.data):
-        raise ValidationError(_l("This is not an e-mail address (like name@school.be)."))
-
-
-# -- schools ------------------------------------------------------------------------------------
-
-
-class SchoolFields(Form):
-    """A school's details: the school page edits them; placement forms create one inline."""
-
-    name = StringField(_l("Name of the school"), [Length(max=300), one_line])
-    institution_number = StringField(_l("Instellingsnummer"), [Length(max=20)])
-    street = StringField(_l("Street and number"), [Length(max=300)])
-    postal_code = StringField(_l("Postal code"), [Length(max=10)])
-    city = StringField(_l("Municipality"), [Length(max=120)])
-    contact_name = StringField(_l("Contact person (aanspreekpunt)"), [Length(max=200), one_line])
-    contact_email = StringField(_l("Contact person's e-mail"), [Length(max=320)])
-    contact_phone = StringField(_l("Contact person's phone"), [Length(max=40)])
-
-    # The school being edited; its own instellingsnummer is not a duplicate.
-    school_id: int | None = None
-
-    def validate_institution_number(self, field: Any) -> None:
-        number = service.normalise_institution_number(field.data)
-        if number is None:
-            return
-        if not number.isdigit():
-            raise ValidationError(_l("An instellingsnummer has digits only, e.g. 030395."))
-        existing = service.school_with_number(db.session(), current_college_id() or -1, number)
-        if existing is not None and existing.id != self.school_id:
-            raise ValidationError(
-                _l(
-                    "%(name)s already has instellingsnummer %(number)s.",
-                    name=existing.name,
-                    number=number,
-                )
-            )
-
-    def validate_contact_email(self, field: Any) -> None:
-        _email_format(field)
-
-    def require_name(self) -> bool:
-        if self.name.data and self.name.data.strip():
-            return True
-        self.name.errors = [*self.name.errors, _l("Give the name of the school.")]
-        return False
-
-    def details(self) -> service.SchoolDetails:
-        return service.SchoolDetails(
-            name=self.name.data or "",
-            institution_number=self.institution_number.data,
-            street=self.street.data or "",
-            postal_code=self.postal_code.data or "",
-            city=self.city.data or "",
-            contact_name=self.contact_name.data or "",
-            contact_email=self.contact_email.data,
-            contact_phone=self.contact_phone.data or "",
-        )
-
-
-class SchoolForm(FlaskForm, SchoolFields):
-    def __init__(self, *args: Any, school_id: int | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.school_id = school_id
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
-        return self.require_name() and ok
-
-
 # -- placements ---------------------------------------------------------------------------------
 
 
@@ -176,7 +108,7 @@ class MentorFields(Form):
             raise ValidationError(
                 _l("Give the mentor's e-mail address: the invitation goes there.")
             )
-        _email_format(field)
+        email_format(field)
 
     def validate_name(self, field: Any) -> None:
         if (self.email.data or "").strip() and not (field.data or "").strip():
@@ -222,10 +154,7 @@ class PlacementFields(FlaskForm):
         if field.data == NO_SCHOOL:
             raise ValidationError(_l("Choose the school, or fill in a new school below."))
         college_id = current_college_id() or -1
-        if (
-            field.data != NEW_SCHOOL
-            and service.get_school(db.session(), field.data, college_id) is None
-        ):
+        if field.data != NEW_SCHOOL and get_school(db.session(), field.data, college_id) is None:
             raise ValidationError(_l("This school no longer exists. Choose another one."))
 
     def validate_end_date(self, field: Any) -> None:
@@ -250,7 +179,7 @@ class PlacementFields(FlaskForm):
         filled = [entry.form for entry in field.entries if entry.form.filled]
         if not filled and not any(entry.errors for entry in field.entries):
             raise ValidationError(_l("Add at least one mentor with name and e-mail address."))
-        emails = [service.normalise_email(m.email.data) for m in filled]
+        emails = [normalise_email(m.email.data) for m in filled]
         if len(set(emails)) != len(emails):
             raise ValidationError(_l("The same mentor is listed twice."))
 
@@ -267,9 +196,9 @@ class PlacementFields(FlaskForm):
     def wants_new_school(self) -> bool:
         return self.school_id.data == NEW_SCHOOL
 
-    def mentor_details(self) -> list[service.MentorDetails]:
+    def mentor_details(self) -> list[MentorDetails]:
         return [
-            service.MentorDetails(
+            MentorDetails(
                 email=entry.form.email.data,
                 name=entry.form.name.data or "",
                 subject=entry.form.subject.data or "",

@@ -27,7 +27,7 @@ def _prepare(sites: Sites, mentor_email: str, student: str) -> tuple[str, int]:
     from lti_app.agreements import service, signing, template_service
     from lti_app.agreements.parties import person_signer
     from lti_app.colleges.service import programme_named
-    from lti_app.placements.invitations import send_sign_in_link
+    from lti_app.guests.invitations import send_sign_in_link
     from lti_app.placements.service import get_placement
     from lti_app.roster.models import Role
     from tests import factories

@@ -25,21 +25,12 @@ from sqlalchemy.orm import Session
 from lti_app import clock
 from lti_app.colleges.models import College, Programme
 from lti_app.db import utcnow
+from lti_app.guests.models import InvitationState, MentorInvitation
+from lti_app.hours.models import HourEntry, HourKind, HourState
 from lti_app.lti.models import Platform
-from lti_app.placements.models import (
-    HourEntry,
-    HourKind,
-    HourState,
-    InvitationState,
-    Mentor,
-    MentorInvitation,
-    Placement,
-    PlacementMentor,
-    PlacementState,
-    School,
-    Track,
-)
+from lti_app.placements.models import Placement, PlacementMentor, PlacementState, Track
 from lti_app.roster.models import Course, Membership, Person, Role
+from lti_app.schools.models import Mentor, School
 
 __all__ = [
     "CollegeFactory",

@@ -87,7 +87,7 @@ def test_a_mentor_with_three_agreements_waiting_gets_one_mail_a_day(
     with app.app_context():
         from sqlalchemy import select
 
-        from lti_app.placements.models import MentorInvitation
+        from lti_app.guests.models import MentorInvitation
 
         link = (
             db.session()

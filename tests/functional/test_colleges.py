@@ -23,9 +23,10 @@ from lti_app.agreements import template_service
 from lti_app.agreements.models import AgreementDocument
 from lti_app.colleges.models import College, Programme
 from lti_app.colleges.service import add_college, programme_named
+from lti_app.guests.models import MentorInvitation
 from lti_app.jobs.models import Job
 from lti_app.models import __all__ as MODEL_NAMES
-from lti_app.placements.models import MentorInvitation, Placement
+from lti_app.placements.models import Placement
 from lti_app.roster.models import Course, Membership
 from tests.conftest import TOOL_BASE
 from tests.functional.test_dynamic_registration import CLIENT_ID as DYNAMIC_CLIENT
@@ -268,7 +269,7 @@ def test_a_mentor_of_both_colleges_is_a_guest_of_each_apart(
     app: Flask, college_a: CollegeA, college_b: CollegeB
 ) -> None:
     """Els mentors for both: what Noord types about her is Noord's row, not A's."""
-    from lti_app.placements.models import Mentor
+    from lti_app.schools.models import Mentor
 
     with app.app_context():
         noord = db.session().scalars(select(College).where(College.name == NOORD)).one()

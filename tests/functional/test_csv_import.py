@@ -13,8 +13,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_app.placements.models import ChangeRecord, Mentor, Placement, School, Track
+from lti_app.placements.models import ChangeRecord, Placement, Track
 from lti_app.roster.models import Course
+from lti_app.schools.models import Mentor, School
 from tests import factories
 from tests.functional.test_placements import (
     BASE,

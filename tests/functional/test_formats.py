@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
 
-from lti_app.placements.models import HourKind, HourState
+from lti_app.hours.models import HourKind, HourState
 from tests.guests import (
     add_entry,
     add_mentor,

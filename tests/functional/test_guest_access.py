@@ -19,8 +19,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from lti_app import clock, db
+from lti_app.guests.models import GuestSession
+from lti_app.hours.models import HourEntry, HourState
 from lti_app.jobs.worker import run_due
-from lti_app.placements.models import ChangeRecord, GuestSession, HourEntry, HourState, Mentor
+from lti_app.placements.models import ChangeRecord
+from lti_app.schools.models import Mentor
 from lti_app.security import Permission
 from tests.guests import (
     add_entry,

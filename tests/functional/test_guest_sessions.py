@@ -19,17 +19,12 @@ from flask_login.utils import encode_cookie
 from sqlalchemy import select
 
 from lti_app import clock, db
-from lti_app.placements import invitations
-from lti_app.placements.guest_sessions import describe_device
-from lti_app.placements.models import (
-    ChangeRecord,
-    GuestSession,
-    InvitationState,
-    Mentor,
-    MentorInvitation,
-    Placement,
-)
+from lti_app.guests import invitations
+from lti_app.guests.models import GuestSession, InvitationState, MentorInvitation
+from lti_app.guests.sessions import describe_device
+from lti_app.placements.models import ChangeRecord, Placement
 from lti_app.roster.models import Person as PersonRow
+from lti_app.schools.models import Mentor
 from tests.guests import (
     add_mentor,
     add_placement,

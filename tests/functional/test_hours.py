@@ -1,4 +1,4 @@
-"""The hours log (lti_app/placements/hours.py, hours_views.py): the student logs days and lessons,
+"""The hours log (lti_app/hours/service.py, views.py): the student logs days and lessons,
 the mentor approves a week or sends one entry back with a reason, totals run against the plan.
 
 What people notice: what the student typed is kept when something is wrong with it; the mentor
@@ -19,16 +19,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from lti_app import clock, db
-from lti_app.placements.hours import hour_totals, week_start
-from lti_app.placements.hours_views import parse_minutes
-from lti_app.placements.models import (
-    ChangeRecord,
-    HourEntry,
-    HourKind,
-    HourState,
-    Placement,
-    PlacementState,
-)
+from lti_app.hours.forms import parse_minutes
+from lti_app.hours.models import HourEntry, HourKind, HourState
+from lti_app.hours.reading import hour_totals, week_start
+from lti_app.placements.models import ChangeRecord, Placement, PlacementState
 from tests.guests import (
     add_entry,
     add_mentor,

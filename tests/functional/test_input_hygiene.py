@@ -26,7 +26,8 @@ from werkzeug.exceptions import HTTPException
 
 from lti_app import clock, db
 from lti_app.db import Base
-from lti_app.placements.models import MentorInvitation, Placement, PlacementState
+from lti_app.guests.models import MentorInvitation
+from lti_app.placements.models import Placement, PlacementState
 from tests.functional.test_placements import HtmlForm, forms_of
 from tests.guests import (
     add_entry,
@@ -245,8 +246,8 @@ WALK: dict[str, FormPage | Callable[[World], Iterator[Attempt]]] = {
     "placements.new_placement": FormPage("coach", "/placements/new"),
     "placements.edit_placement": FormPage("coach", "/placements/{placement}/edit"),
     "placements.import_placements": FormPage("coach", "/placements/import", ("file",)),
-    "placements.new_school": FormPage("coach", "/schools/new"),
-    "placements.edit_school": FormPage("coach", "/schools/{school}/edit"),
+    "schools.new_school": FormPage("coach", "/schools/new"),
+    "schools.edit_school": FormPage("coach", "/schools/{school}/edit"),
     # mentors: invitations, sign-in links, sessions
     "mentors.invite": FormPage("coach", "/placements/{placement}"),
     "mentors.resend": FormPage("coach", "/placements/{placement}"),
@@ -491,7 +492,7 @@ ADDRESS_REFUSED = "The address contained a character that cannot be stored (a co
 
 
 def _hour_entries(app: Flask) -> list[str]:
-    from lti_app.placements.models import HourEntry
+    from lti_app.hours.models import HourEntry
 
     with app.app_context():
         return list(db.session().scalars(select(HourEntry.note).order_by(HourEntry.id)))

@@ -28,19 +28,13 @@ from sqlalchemy import select
 
 from lti_app import create_app, db
 from lti_app.db import utcnow
+from lti_app.guests import invitations, links
+from lti_app.guests.models import InvitationState, MentorInvitation
 from lti_app.jobs.worker import run_due
 from lti_app.notifications.models import OutgoingMail
-from lti_app.placements import invitations
-from lti_app.placements.models import (
-    ChangeRecord,
-    InvitationState,
-    Mentor,
-    MentorInvitation,
-    Placement,
-    PlacementMentor,
-    PlacementState,
-)
+from lti_app.placements.models import ChangeRecord, Placement, PlacementMentor, PlacementState
 from lti_app.roster.models import Person as PersonRow
+from lti_app.schools.models import Mentor
 from tests.conftest import empty_tables, settings
 from tests.functional.test_mail import Mailbox, SmtpServer
 from tests.guests import (
@@ -284,11 +278,11 @@ def test_two_clicks_at_once_sign_in_once(app: Flask, scene: Scene) -> None:
     token = url.rsplit("/", 1)[1]
     with app.app_context():
         s = db.session()
-        first = invitations.spend(s, token)
-        second = invitations.spend(s, token)
+        first = links.spend(s, token)
+        second = links.spend(s, token)
         s.commit()
     assert first[1] is None and first[0] is not None
-    assert second[1] is invitations.LinkProblem.USED
+    assert second[1] is links.LinkProblem.USED
 
 
 def test_an_expired_link_says_so_and_mails_a_new_one_on_request(
@@ -698,7 +692,7 @@ def test_latest_invitation_states_for_a_whole_course_at_once(
     app: Flask, scene: Scene, smtp: SmtpServer
 ) -> None:
     """For the coach's pipeline: per placement and mentor, the newest invitation's state."""
-    from lti_app.placements.mentor_access import latest_invitation_states
+    from lti_app.guests.access import latest_invitation_states
 
     smtp.mailbox.refuse[JAN] = "550 5.1.1 User unknown"
     scene.invite(scene.lotte, ELS)

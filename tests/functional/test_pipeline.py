@@ -16,12 +16,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from lti_app.db import utcnow
-from lti_app.placements.models import (
-    HourState,
-    InvitationState,
-    PlacementState,
-    Track,
-)
+from lti_app.guests.models import InvitationState
+from lti_app.hours.models import HourState
+from lti_app.placements.models import PlacementState, Track
 from lti_app.roster.models import Course, Person
 from tests import factories
 from tests.functional.test_placements import (

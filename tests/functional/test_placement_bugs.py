@@ -16,13 +16,9 @@ from sqlalchemy.orm import Session
 
 from lti_app.cli import alembic_config
 from lti_app.db import utcnow
-from lti_app.placements.models import (
-    GuestSession,
-    HourState,
-    InvitationState,
-    Placement,
-    PlacementMentor,
-)
+from lti_app.guests.models import GuestSession, InvitationState
+from lti_app.hours.models import HourState
+from lti_app.placements.models import Placement, PlacementMentor
 from lti_app.roster.models import Course
 from lti_app.roster.models import Person as RosterPerson
 from tests import factories

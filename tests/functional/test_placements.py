@@ -15,16 +15,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lti_app.placements.models import (
-    ChangeRecord,
-    Mentor,
-    Placement,
-    PlacementState,
-    School,
-    Track,
-)
+from lti_app.placements.models import ChangeRecord, Placement, PlacementState, Track
 from lti_app.roster.models import Course
 from lti_app.roster.models import Person as RosterPerson
+from lti_app.schools.models import Mentor, School
 from tests import factories
 from tests.launching import FlaskBrowser, Page, launch
 from tests.lms import INSTRUCTOR, LEARNER, Person, TestLMS
@@ -705,7 +699,7 @@ def test_a_school_saved_by_someone_else_meanwhile_is_reported_not_a_crash(
 ) -> None:
     """Two coaches add the same instellingsnummer at the same moment: the check before saving
     passes for both; the database refuses the second, which is told so and keeps its form."""
-    from lti_app.placements import service
+    from lti_app.schools import service
 
     factories.SchoolFactory(name="Atheneum Zuid", institution_number="123456")
     db.commit()

@@ -1,5 +1,5 @@
 """The coach's buttons for a placement's mentors: invite, send the link again, withdraw an
-unused link, and sign a mentor out everywhere. Routes of the mentors blueprint (mentor_views.py).
+unused link, and sign a mentor out everywhere. Routes of the mentors blueprint (views.py).
 
 Who uses it: the coach, on a laptop, on the placement's page, who wants to know the mentor got
 in — and to shut a mentor's sign-ins when a phone was lost.
@@ -22,11 +22,12 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from lti_app import db
 from lti_app.core.input import one_line
-from lti_app.placements import guest_sessions
-from lti_app.placements import invitations as service
-from lti_app.placements.mentor_views import ButtonForm, _check_address, _notify, bp
-from lti_app.placements.models import Mentor, Placement
+from lti_app.guests import invitations as service
+from lti_app.guests import sessions
+from lti_app.guests.views import ButtonForm, bp, check_address, notify
+from lti_app.placements.models import Placement
 from lti_app.roster.models import Person
+from lti_app.schools.models import Mentor
 from lti_app.security import Permission, requires
 
 
@@ -36,7 +37,7 @@ class InviteForm(FlaskForm):
         validators=[
             InputRequired(message=_l("Enter the mentor's e-mail address.")),
             Length(max=320),
-            _check_address,
+            check_address,
         ],
     )
     name = StringField(_l("Name"), validators=[Optional(), Length(max=300), one_line])
@@ -85,7 +86,7 @@ def invite(placement_id: int) -> Any:
     found = _coach_placement(placement_id)
     form = InviteForm()
     if not form.validate_on_submit():
-        _notify(found, _form_problem(form), error=True)
+        notify(found, _form_problem(form), error=True)
         return _back(found)
     s = db.session()
     try:
@@ -95,10 +96,10 @@ def invite(placement_id: int) -> Any:
         service.invite(s, found, mentor, coach)
     except service.InvitationError as exc:
         s.rollback()
-        _notify(found, exc.message, error=True)
+        notify(found, exc.message, error=True)
         return _back(found)
     s.commit()
-    _notify(found, _("Invitation sent to %(email)s.", email=mentor.email))
+    notify(found, _("Invitation sent to %(email)s.", email=mentor.email))
     return _back(found)
 
 
@@ -123,10 +124,10 @@ def _invitation_action(
         action(s, invitation, coach)
     except service.InvitationError as exc:
         s.rollback()
-        _notify(found, exc.message, error=True)
+        notify(found, exc.message, error=True)
         return _back(found)
     s.commit()
-    _notify(found, done(invitation.mentor.email))
+    notify(found, done(invitation.mentor.email))
     return _back(found)
 
 
@@ -163,7 +164,7 @@ def end_sessions(placement_id: int, mentor_id: int) -> Any:
         abort(404)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    count = guest_sessions.end_for_placement(s, found, mentor, coach.get_id())
+    count = sessions.end_for_placement(s, found, mentor, coach.get_id())
     s.commit()
     current_app.logger.info(
         "coach %s signed mentor %s out on %s devices", coach.id, mentor.id, count
@@ -177,7 +178,7 @@ def end_sessions(placement_id: int, mentor_id: int) -> Any:
         )
     else:
         message = _("%(name)s was not signed in on any device.", name=mentor.display_name)
-    _notify(found, message)
+    notify(found, message)
     return _back(found)
 
 

@@ -2,14 +2,12 @@
 
 Who uses it: a student logging a day on a phone, afraid of losing hours (input is kept on every
 error, nothing is removed without a trace); a mentor approving a week in one tap after a lesson.
-The rules live in hours.py.
+The rules live in service.py, what it shows in reading.py.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -19,25 +17,25 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from lti_app import clock, db
-from lti_app.placements import hours as service
-from lti_app.placements.mentor_access import get_mentor_placement
-from lti_app.placements.models import HourEntry, HourKind, HourState, Mentor, Placement
+from lti_app.guests.access import get_mentor_placement
+from lti_app.hours import reading, service
+from lti_app.hours.forms import (
+    KIND_LABELS,
+    ApproveWeekForm,
+    ButtonForm,
+    HourEntryForm,
+    RejectForm,
+)
+from lti_app.hours.models import HourEntry, HourKind, HourState
+from lti_app.placements.models import Placement
 from lti_app.roster.models import Person
+from lti_app.schools.models import Mentor
 from lti_app.security import Permission, requires
 
 bp = Blueprint("hours", __name__)
 
-KIND_LABELS = {
-    HourKind.OBSERVATION: _l("Observation"),
-    HourKind.CO_TEACHING: _l("Co-teaching"),
-    HourKind.OWN_LESSON: _l("Own lesson"),
-    HourKind.OTHER: _l("Other"),
-}
 STATE_LABELS = {
     HourState.PENDING: _l("waiting for approval"),
     HourState.APPROVED: _l("approved"),
@@ -69,98 +67,6 @@ def _private(response: Any) -> Any:
     return response
 
 
-# -- forms --------------------------------------------------------------------------------------
-
-_CLOCK = re.compile(r"^(\d{1,2})[:u.h](\d{2})$")
-
-
-def parse_minutes(amount: str, unit: str) -> int:
-    """ "50" minutes, "1,5" or "1.5" hours, or "1:30" / "1u30" whatever the unit.
-
-    :raise ValueError: not a duration.
-    """
-    text = amount.strip().lower().replace(" ", "")
-    clock = _CLOCK.match(text)
-    if clock:
-        hours, minutes = int(clock.group(1)), int(clock.group(2))
-        if minutes >= 60:
-            raise ValueError(amount)
-        return hours * 60 + minutes
-    try:
-        value = Decimal(text.replace(",", "."))
-    except InvalidOperation:
-        raise ValueError(amount) from None
-    if not value.is_finite():
-        raise ValueError(amount)
-    minutes_value = value * 60 if unit == "hours" else value
-    return int(minutes_value.to_integral_value())
-
-
-class HourEntryForm(FlaskForm):
-    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter the date."))])
-    kind = RadioField(
-        _l("What did you do?"),
-        choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
-        validators=[InputRequired(message=_l("Choose what you did."))],
-    )
-    amount = StringField(
-        _l("How long?"), validators=[InputRequired(message=_l("Enter how long it took."))]
-    )
-    unit = SelectField(
-        _l("Unit"),
-        choices=[SelectChoice("minutes", _l("minutes")), SelectChoice("hours", _l("hours"))],
-        default="minutes",
-    )
-    note = TextAreaField(
-        _l("Note (optional)"),
-        validators=[Optional(), Length(max=service.MAX_NOTE_LENGTH)],
-    )
-
-    def validate_amount(self, field: Any) -> None:
-        try:
-            self.minutes = parse_minutes(field.data or "", self.unit.data or "minutes")
-        except ValueError:
-            raise ValidationError(
-                _l("Enter a number, like 50 (minutes) or 1,5 (hours), or a time like 1:30.")
-            ) from None
-
-    def to_input(self) -> service.HourInput:
-        assert self.day.data is not None
-        return service.HourInput(
-            day=self.day.data,
-            kind=HourKind(self.kind.data),
-            minutes=self.minutes,
-            note=self.note.data or "",
-        )
-
-    def fill_from(self, entry: HourEntry) -> None:
-        self.day.data = entry.day
-        self.kind.data = entry.kind.value
-        self.amount.data = str(entry.minutes)
-        self.unit.data = "minutes"
-        self.note.data = entry.note
-
-
-class ButtonForm(FlaskForm):
-    """Only a button (and its CSRF token)."""
-
-
-class ApproveWeekForm(FlaskForm):
-    week = DateField(validators=[InputRequired()])
-    entries = HiddenField(validators=[InputRequired()])
-    seen_at = HiddenField(validators=[InputRequired()])
-
-
-class RejectForm(FlaskForm):
-    reason = TextAreaField(
-        _l("Why is this entry not right?"),
-        validators=[
-            InputRequired(message=_l("Tell the student why, so they can correct it.")),
-            Length(max=service.MAX_REASON_LENGTH),
-        ],
-    )
-
-
 def _field_error(form: FlaskForm, exc: service.HoursError) -> None:
     target = getattr(form, exc.field, None) if exc.field else None
     if target is not None:
@@ -181,7 +87,7 @@ def _student() -> Person:
 
 def _own_placement(placement_id: int) -> Placement:
     """:raise 404: not this student's placement in this course."""
-    found = service.get_student_placement(
+    found = reading.get_student_placement(
         db.session(), _student().id, session.get("course_id"), placement_id
     )
     if found is None:
@@ -191,7 +97,7 @@ def _own_placement(placement_id: int) -> Placement:
 
 def _own_entry(entry_id: int) -> tuple[HourEntry, Placement]:
     """:raise 404: not an entry on this student's placement."""
-    found = service.get_student_entry(
+    found = reading.get_student_entry(
         db.session(), _student().id, session.get("course_id"), entry_id
     )
     if found is None:
@@ -202,7 +108,7 @@ def _own_entry(entry_id: int) -> tuple[HourEntry, Placement]:
 @bp.route("/hours")
 @requires(Permission.LOG_HOURS)
 def index() -> Any:
-    placements = service.student_placements(db.session(), _student().id, session.get("course_id"))
+    placements = reading.student_placements(db.session(), _student().id, session.get("course_id"))
     if len(placements) == 1:
         return redirect(url_for("hours.log", placement_id=placements[0].id))
     return render_template("hours/choose.html", placements=placements)
@@ -215,8 +121,8 @@ def _log_page(placement: Placement, form: HourEntryForm, status: int = 200) -> A
             "hours/log.html",
             placement=placement,
             form=form,
-            weeks=service.group_by_week(service.placement_entries(s, placement.id)),
-            totals=service.totals(s, placement),
+            weeks=reading.group_by_week(reading.placement_entries(s, placement.id)),
+            totals=reading.totals(s, placement),
             today=clock.today(),
         ),
         status,
@@ -353,7 +259,7 @@ def approve_week(placement_id: int) -> Any:
         abort(400)
     s = db.session()
     decision = service.approve_week(
-        s, placement, _mentor(), service.week_start(form.week.data), ids, seen_at
+        s, placement, _mentor(), reading.week_start(form.week.data), ids, seen_at
     )
     s.commit()
     if decision.approved:

@@ -1,6 +1,7 @@
-"""Mentors as guests: the sign-in link, a fresh link on request, the portal (the coach's
-invitation buttons are in coach_invitation_views.py, on the same blueprint). The rules live in
-invitations.py and guest_sessions.py; these views only translate to and from HTTP.
+"""Mentors as guests: the sign-in link, a fresh link on request, signing out. On the same
+blueprint: the coach's invitation buttons (coach_views.py) and the mentor's portal
+(lti_app/pipeline/mentor_portal.py). The rules live in invitations.py, links.py and sessions.py;
+these views only translate to and from HTTP.
 
 Who uses it: a school mentor on a phone right after a lesson, with no LMS account and no
 password; the coach, on a laptop, who invites them and wants to see whether they got in.
@@ -8,7 +9,7 @@ password; the coach, on a laptop, who invites them and wants to see whether they
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -31,14 +32,13 @@ from wtforms import StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from lti_app import db
-from lti_app.db import utcnow
 from lti_app.extensions import limiter
+from lti_app.guests import access, links, sessions
+from lti_app.guests import invitations as service
+from lti_app.guests.models import GuestSession, InvitationState
 from lti_app.notifications.service import InvalidAddress, normalise_address
-from lti_app.placements import guest_sessions
-from lti_app.placements import invitations as service
-from lti_app.placements import mentor_access as access
-from lti_app.placements.hours import group_by_week, hour_totals, placement_entries
-from lti_app.placements.models import GuestSession, InvitationState, Mentor, Placement
+from lti_app.placements.models import Placement
+from lti_app.schools.models import Mentor
 from lti_app.security import Permission, public, requires
 
 bp = Blueprint("mentors", __name__)
@@ -86,7 +86,7 @@ def invitation_state_label(state: InvitationState) -> str:
 NOTICE_KEY = "mentor_access_notice"
 
 
-def _notify(placement: Placement, message: Any, *, error: bool = False) -> None:
+def notify(placement: Placement, message: Any, *, error: bool = False) -> None:
     """Tell the coach how a button went, next to the buttons (the page's flashes sit on top)."""
     session[NOTICE_KEY] = {"placement": placement.id, "message": str(message), "error": error}
 
@@ -119,7 +119,7 @@ def _signed_out(_exc: Any) -> Any:
 # -- forms --------------------------------------------------------------------------------------
 
 
-def _check_address(_form: Any, field: Any) -> None:
+def check_address(_form: Any, field: Any) -> None:
     try:
         normalise_address(field.data or "")
     except InvalidAddress:
@@ -136,7 +136,7 @@ class EmailForm(FlaskForm):
         validators=[
             InputRequired(message=_l("Enter your e-mail address.")),
             Length(max=320),
-            _check_address,
+            check_address,
         ],
     )
 
@@ -148,21 +148,21 @@ def load_guest(secret: str) -> Mentor | None:
     """Flask-Login's user loader for guests (``guest:<secret>``, lti_app/__init__.py): the
     mentor of a live guest session, or nobody. Runs on every request of a guest.
 
-    "Last used" is written (now and then, see guest_sessions.SEEN_EVERY) and committed here only
+    "Last used" is written (now and then, see sessions.SEEN_EVERY) and committed here only
     when the request has not begun work of its own: that work is its view's to commit.
     """
     s = db.session()
     idle = not s.in_transaction()
-    guest = guest_sessions.find_live(s, secret)
+    guest = sessions.find_live(s, secret)
     if guest is None:
         return None
-    if idle and guest_sessions.seen(s, guest):
+    if idle and sessions.seen(s, guest):
         s.commit()
     g.guest_session_id = guest.id
     return guest.mentor
 
 
-def _this_guest_session() -> int | None:
+def this_guest_session() -> int | None:
     """The guest session of this browser, once current_user has been loaded."""
     found = g.get("guest_session_id")
     return int(found) if found is not None else None
@@ -183,14 +183,14 @@ def _signed_in_mentor() -> Mentor | None:
     return user if isinstance(user, Mentor) else None
 
 
-def _dead_link(problem: service.LinkProblem, token: str) -> Any:
-    status = 404 if problem is service.LinkProblem.UNKNOWN else 410
+def _dead_link(problem: links.LinkProblem, token: str) -> Any:
+    status = 404 if problem is links.LinkProblem.UNKNOWN else 410
     return (
         render_template(
             "mentor/link_dead.html",
             problem=problem.value,
             token=token,
-            can_renew=problem is not service.LinkProblem.UNKNOWN,
+            can_renew=problem is not links.LinkProblem.UNKNOWN,
             form=EmailForm(),
             valid_days=current_app.config["INVITATION_VALID_DAYS"],
         ),
@@ -203,18 +203,18 @@ def _dead_link(problem: service.LinkProblem, token: str) -> Any:
 def link(token: str) -> Any:
     """The link from the mail. Spends nothing: mail scanners open links too."""
     s = db.session()
-    invitation, problem = service.open_link(s, token)
+    invitation, problem = links.open_link(s, token)
     s.commit()
     me = _signed_in_mentor()
     if problem is not None or invitation is None:
         if (
-            problem is service.LinkProblem.USED
+            problem is links.LinkProblem.USED
             and invitation
             and me
             and me.id == invitation.mentor_id
         ):
             return redirect(url_for("mentors.portal"), code=303)
-        return _dead_link(problem or service.LinkProblem.UNKNOWN, token)
+        return _dead_link(problem or links.LinkProblem.UNKNOWN, token)
     if me is not None and me.id == invitation.mentor_id:
         # Already signed in here: the link stays unspent for another device.
         return redirect(url_for("mentors.portal"), code=303)
@@ -238,20 +238,20 @@ def sign_in(token: str) -> Any:
     if not form.validate_on_submit():
         abort(400)
     # Whoever was signed in on this browser before: their session ends with this sign-in.
-    replaced = _this_guest_session() if _signed_in_mentor() is not None else None
+    replaced = this_guest_session() if _signed_in_mentor() is not None else None
     s = db.session()
-    invitation, problem = service.spend(s, token)
+    invitation, problem = links.spend(s, token)
     if problem is not None or invitation is None:
         s.rollback()
-        return _dead_link(problem or service.LinkProblem.UNKNOWN, token)
+        return _dead_link(problem or links.LinkProblem.UNKNOWN, token)
     mentor = invitation.mentor
     days = int(current_app.config["MENTOR_SESSION_DAYS"])
-    _guest, login = guest_sessions.start(
+    _guest, login = sessions.start(
         s, mentor, invitation, days=days, user_agent=request.headers.get("User-Agent", "")
     )
     if replaced is not None:
         # Its cookie is overwritten here: left going, it would linger as a device nobody holds.
-        guest_sessions.end(s, replaced, by="system")
+        sessions.end(s, replaced, by="system")
     s.commit()
     session.clear()  # whoever was signed in on this browser before
     login_user(login, remember=True, duration=timedelta(days=days))
@@ -265,7 +265,7 @@ def _address_key() -> str:
 
 
 def _token_key() -> str:
-    return "mentor-renew:" + service.hash_token(str((request.view_args or {}).get("token", "")))
+    return "mentor-renew:" + links.hash_token(str((request.view_args or {}).get("token", "")))
 
 
 @bp.route("/m/<token>/renew", methods=["POST"])
@@ -302,58 +302,12 @@ def request_link() -> Any:
 # -- the portal ---------------------------------------------------------------------------------
 
 
-def _mentor() -> Mentor:
+def signed_in_mentor() -> Mentor:
+    """The signed-in mentor. :raise 403: whoever is signed in is no mentor."""
     mentor = _signed_in_mentor()
     if mentor is None:
         abort(403)
     return mentor
-
-
-@bp.route("/mentor")
-@requires(Permission.MENTOR_PORTAL)
-def portal() -> Any:
-    """The mentor's students: their own placements only, from any course."""
-    mentor = _mentor()
-    s = db.session()
-    placements = access.mentor_placements(s, mentor.id)
-    totals = hour_totals(s, placements)
-    # Students with hours to approve first: that is what a mentor comes for after a lesson.
-    placements.sort(
-        key=lambda p: (not totals[p.id].overall.pending_count, p.student.display_name.lower())
-    )
-    from lti_app.agreements.parties import waiting_for
-
-    return render_template(
-        "mentor/portal.html",
-        mentor=mentor,
-        placements=placements,
-        totals=totals,
-        to_sign=waiting_for(s, mentor.get_id()),
-        devices=guest_sessions.live_sessions(s, mentor.id),
-        this_device=_this_guest_session(),
-    )
-
-
-@bp.route("/mentor/placements/<int:placement_id>")
-@requires(Permission.MENTOR_PORTAL)
-def placement(placement_id: int) -> Any:
-    """One student's placement as the mentor sees it, with the hours waiting for approval.
-
-    :raise 404: the placement is not one of this mentor's.
-    """
-    mentor = _mentor()
-    s = db.session()
-    found = access.get_mentor_placement(s, mentor.id, placement_id)
-    if found is None:
-        abort(404)
-    entries = placement_entries(s, found.id)
-    return render_template(
-        "mentor/placement.html",
-        placement=found,
-        weeks=group_by_week(entries),
-        totals=hour_totals(s, [found])[found.id],
-        seen_at=utcnow().astimezone(UTC).isoformat(),
-    )
 
 
 @bp.route("/mentor/sign-out", methods=["POST"])
@@ -363,11 +317,11 @@ def sign_out() -> Any:
     form = ButtonForm()
     if not form.validate_on_submit():
         abort(400)
-    mentor = _mentor()
-    guest_id = _this_guest_session()
+    mentor = signed_in_mentor()
+    guest_id = this_guest_session()
     if guest_id is not None:
         s = db.session()
-        guest_sessions.end(s, guest_id, by=mentor.get_id())
+        sessions.end(s, guest_id, by=mentor.get_id())
         s.commit()
     return _signed_out_page()
 
@@ -379,9 +333,9 @@ def sign_out_everywhere() -> Any:
     form = ButtonForm()
     if not form.validate_on_submit():
         abort(400)
-    mentor = _mentor()
+    mentor = signed_in_mentor()
     s = db.session()
-    count = guest_sessions.end_all(s, mentor.id, by=mentor.get_id())
+    count = sessions.end_all(s, mentor.id, by=mentor.get_id())
     s.commit()
     current_app.logger.info("mentor %s signed out on %s devices", mentor.id, count)
     return _signed_out_page(everywhere=count)

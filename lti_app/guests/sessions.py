@@ -1,6 +1,6 @@
 """Guest sessions: a mentor's sign-in on one device, kept on the server so that it can end.
 
-Spending a link starts one (invitations.py spends, mentor_views.py signs in). The browser keeps
+Spending a link starts one (links.py spends, views.py signs in). The browser keeps
 only a random secret — as Flask-Login's user id ``guest:<secret>``, in the session and in the
 remember cookie — and the database only its SHA-256. Every request of a guest looks the secret
 up: a session that was ended (sign-out; "sign out everywhere" by the mentor or by a coach of one
@@ -21,13 +21,9 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lti_app.db import utcnow
-from lti_app.placements.models import (
-    ChangeRecord,
-    GuestSession,
-    Mentor,
-    MentorInvitation,
-    Placement,
-)
+from lti_app.guests.models import GuestSession, MentorInvitation
+from lti_app.placements.models import ChangeRecord, Placement
+from lti_app.schools.models import Mentor
 
 SECRET_BYTES = 32
 LOGIN_PREFIX = "guest:"

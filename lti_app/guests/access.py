@@ -16,16 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lti_app.db import utcnow
+from lti_app.guests.models import InvitationState, MentorInvitation
+from lti_app.guests.sessions import live_counts
 from lti_app.notifications.models import BouncedAddress, MailState, OutgoingMail
-from lti_app.placements.guest_sessions import live_counts
-from lti_app.placements.models import (
-    InvitationState,
-    Mentor,
-    MentorInvitation,
-    Placement,
-    PlacementMentor,
-    PlacementState,
-)
+from lti_app.placements.models import Placement, PlacementMentor, PlacementState
+from lti_app.schools.models import Mentor
 
 # -- what the coach sees ------------------------------------------------------------------------
 

@@ -1,15 +1,12 @@
 """Mentors as guests: invitation links that survive mail scanners, sent, resent and revoked.
 
-A link is ``{BASE_URL}/m/<token>``; only the token's SHA-256 is stored. Opening it (GET) spends
-nothing, because mail scanners and link previews open links too; only the button's POST spends
-it, once, before its expiry. A mentor is one person across placements and courses, known by
-e-mail. What a signed-in mentor may see is in mentor_access.py.
+A link is ``{BASE_URL}/m/<token>``; only the token's SHA-256 is stored. Following one (opening
+it spends nothing, only the button's POST does) is in links.py. A mentor is one person across
+placements and courses, known by e-mail. What a signed-in mentor may see is in access.py.
 """
 
 from __future__ import annotations
 
-import enum
-import hashlib
 import logging
 import re
 import secrets
@@ -19,22 +16,18 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from lti_app.db import utcnow
+from lti_app.guests.links import find, hash_token, record
+from lti_app.guests.models import InvitationState, MentorInvitation
 from lti_app.notifications.service import normalise_address, redact_after_delivery, send_mail
-from lti_app.placements.models import (
-    ChangeRecord,
-    InvitationState,
-    Mentor,
-    MentorInvitation,
-    Placement,
-    PlacementMentor,
-    PlacementState,
-)
-from lti_app.placements.service import MentorDetails, college_of, mentor_for
+from lti_app.placements.models import ChangeRecord, Placement, PlacementMentor, PlacementState
+from lti_app.placements.service import college_of
 from lti_app.roster.models import Person
+from lti_app.schools.mentors import MentorDetails, mentor_for
+from lti_app.schools.models import Mentor
 
 # The plain token lives in the stored mail only until the mail server has it.
 SIGN_IN_LINK = redact_after_delivery(re.compile(r"/m/[A-Za-z0-9_-]{20,}"))
@@ -53,37 +46,14 @@ class InvitationError(Exception):
         self.message = message
 
 
-class LinkProblem(enum.StrEnum):
-    """Why a sign-in link no longer works: each gets its own explanation."""
-
-    UNKNOWN = "unknown"
-    EXPIRED = "expired"
-    USED = "used"
-    REVOKED = "revoked"
-
-
 @dataclass(frozen=True)
 class IssuedLink:
     invitation: MentorInvitation
     url: str  # carries the token: never logged, never stored
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _base_url() -> str:
     return str(current_app.config["BASE_URL"]).rstrip("/")
-
-
-def _record(
-    session: Session, entity_id: int, action: str, actor: str, changes: dict[str, Any]
-) -> None:
-    session.add(
-        ChangeRecord(
-            entity="invitation", entity_id=entity_id, action=action, actor=actor, changes=changes
-        )
-    )
 
 
 # -- mentors on a placement ---------------------------------------------------------------------
@@ -213,7 +183,7 @@ def invite(
         mentor.locale,
     )
     invitation.mail_id = mail.id
-    _record(
+    record(
         session,
         invitation.id,
         "sent",
@@ -248,7 +218,7 @@ def revoke(
     """Make an unused link stop working.
 
     A link that already signed the mentor in is not revoked: withdrawing it would end nothing
-    that a coach could see, so the coach is pointed to "sign out everywhere" (guest_sessions.py)
+    that a coach could see, so the coach is pointed to "sign out everywhere" (sessions.py)
     instead. One conditional UPDATE decides against :func:`spend`: a link is either spent or
     revoked, never both, so no sign-in can come from a withdrawn link.
 
@@ -277,7 +247,7 @@ def revoke(
                 "is signed in, “Sign out everywhere” ends their sign-ins."
             )
         )
-    _record(session, invitation.id, "revoked", by.get_id(), {})
+    record(session, invitation.id, "revoked", by.get_id(), {})
     session.flush()
 
 
@@ -296,7 +266,7 @@ def _revoke_unused(session: Session, mentor_id: int, placement_id: int, now: dat
     for old in unused:
         old.revoked_at = now
         old.state = InvitationState.REVOKED
-        _record(session, old.id, "revoked", "system", {"superseded": True})
+        record(session, old.id, "revoked", "system", {"superseded": True})
     return [old.id for old in unused]
 
 
@@ -325,7 +295,7 @@ def renew_from_link(
     session: Session, token: str, *, now: datetime | None = None
 ) -> IssuedLink | None:
     """Mail a fresh sign-in link to the mentor whose (dead) link this is, at their own address."""
-    invitation = _find(session, token)
+    invitation = find(session, token)
     if invitation is None:
         return None
     return _send_general_link(session, invitation.mentor, now or utcnow())
@@ -364,89 +334,9 @@ def mail_with_sign_in_link(
         mentor.locale,
     )
     invitation.mail_id = mail.id
-    _record(session, invitation.id, "sent", "system", {"mentor_id": mentor.id, "mail_id": mail.id})
+    record(session, invitation.id, "sent", "system", {"mentor_id": mentor.id, "mail_id": mail.id})
     session.flush()
     return IssuedLink(invitation, url)
-
-
-# -- following a link ---------------------------------------------------------------------------
-
-
-def _find(session: Session, token: str) -> MentorInvitation | None:
-    if not token or len(token) > 200:
-        return None
-    return session.scalars(
-        select(MentorInvitation)
-        .where(MentorInvitation.token_hash == hash_token(token))
-        .options(selectinload(MentorInvitation.mentor))
-    ).first()
-
-
-def _problem(invitation: MentorInvitation | None, now: datetime) -> LinkProblem | None:
-    if invitation is None:
-        return LinkProblem.UNKNOWN
-    if invitation.revoked_at is not None:
-        return LinkProblem.REVOKED
-    if invitation.used_at is not None:
-        return LinkProblem.USED
-    if invitation.expires_at <= now:
-        return LinkProblem.EXPIRED
-    return None
-
-
-def open_link(
-    session: Session, token: str, *, now: datetime | None = None
-) -> tuple[MentorInvitation | None, LinkProblem | None]:
-    """Look at a link without spending it; the first look marks the invitation opened."""
-    now = now or utcnow()
-    invitation = _find(session, token)
-    problem = _problem(invitation, now)
-    if invitation is not None and problem is None and invitation.opened_at is None:
-        invitation.opened_at = now
-        if invitation.state == InvitationState.SENT:
-            invitation.state = InvitationState.OPENED
-        _record(session, invitation.id, "opened", "system", {})
-        session.flush()
-    return invitation, problem
-
-
-def spend(
-    session: Session, token: str, *, now: datetime | None = None
-) -> tuple[MentorInvitation | None, LinkProblem | None]:
-    """Spend a link to sign its mentor in: once, before it expires, unless revoked.
-
-    One conditional UPDATE decides, so two clicks at once (two tabs, two servers) sign in once.
-    """
-    now = now or utcnow()
-    if not token or len(token) > 200:
-        return None, LinkProblem.UNKNOWN
-    token_hash = hash_token(token)
-    spent = session.execute(
-        update(MentorInvitation)
-        .where(
-            MentorInvitation.token_hash == token_hash,
-            MentorInvitation.used_at.is_(None),
-            MentorInvitation.revoked_at.is_(None),
-            MentorInvitation.expires_at > now,
-        )
-        .values(
-            used_at=now,
-            state=InvitationState.ACTIVE,
-            opened_at=func.coalesce(MentorInvitation.opened_at, now),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    invitation = session.scalars(
-        select(MentorInvitation)
-        .where(MentorInvitation.token_hash == token_hash)
-        .execution_options(populate_existing=True)
-    ).first()
-    if int(getattr(spent, "rowcount", 0) or 0) != 1:
-        return invitation, _problem(invitation, now) or LinkProblem.USED
-    assert invitation is not None
-    _record(session, invitation.id, "used", f"mentor:{invitation.mentor_id}", {})
-    session.flush()
-    return invitation, None
 
 
 def get_invitation(

@@ -1,0 +1,1 @@
+"""Guests without an LMS account (school mentors today): sign-in links, guest sessions, access."""

@@ -1,0 +1,1 @@
+"""Schools (workplaces) and their mentors: the college's directory, reused across courses."""
