@@ -350,7 +350,7 @@ class _Scenes:
         hours.approve_week(
             self.s, placement, mentor, earlier, [e.id for e in approved], clock.now()
         )
-        self._log(placement, student, later, HourKind.OWN_LESSON, 100, "Twee lessen 4ECa")
+        self._log(placement, student, later, HourKind.OWN_LESSON, 50, "Les 4ECa")
         returned = self._log(placement, student, later + timedelta(days=1), HourKind.OWN_LESSON, 50)
         self._log(placement, student, later + timedelta(days=3), HourKind.OBSERVATION, 150)
         hours.reject_entry(self.s, placement, returned, mentor, HOURS_RETURN_REASON)

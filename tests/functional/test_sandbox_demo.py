@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from lti_app import create_app, db
+from lti_app import clock, create_app, db
 from lti_app.agreements.models import Agreement, AgreementDocument, AgreementState, Signature
 from lti_app.agreements.signing import signed_with_hash
 from lti_app.db import Base
@@ -44,12 +44,12 @@ def served_app(
     """The app on a local HTTP server that is its BASE_URL, the sandbox registered."""
     import lti_app.models  # noqa: F401
 
-    set_clock(MONDAY, running=True)
     empty_tables(database_url)
     holder: dict[str, Flask] = {}
     server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start), True)
     app = create_app(settings(database_url, tmp_path, BASE_URL=f"http://127.0.0.1:{server.port}"))
     holder["app"] = app
+    set_clock(MONDAY, running=True)  # after create_app, which sets the clock's shift
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     with app.app_context():
@@ -125,6 +125,27 @@ def test_the_demo_course_holds_every_state_once(served_app: Flask) -> None:
             )
         )
         assert valid == {AgreementState.AWAITING_SIGNATURES: 3, AgreementState.ACTIVE: 3}
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 8, 22, 30, tzinfo=UTC),  # Sunday 23:30 in Brussels
+        datetime(2026, 9, 1, 5, 0, tzinfo=UTC),  # a Tuesday, the first day of a school year
+    ],
+)
+def test_the_demo_fits_any_day(
+    served_app: Flask, set_clock: Callable[..., datetime], moment: datetime
+) -> None:
+    set_clock(moment, running=True)
+    assert seed(served_app) is True
+    assert sum(states(served_app, HourEntry.state).values()) == 6
+    with served_app.app_context():
+        s = db.session()
+        today = clock.today()
+        days = list(s.scalars(select(HourEntry.day)))
+        assert all(day < today and day.weekday() < 5 for day in days)
+        assert all(p.start_date <= min(days) for p in s.scalars(select(Placement)))
 
 
 def test_the_active_agreement_has_its_signed_pdf_whose_hash_verifies(served_app: Flask) -> None:
