@@ -138,13 +138,17 @@ class DemoCollege:
     shares_roster: bool
 
 
+# Three students of the roster also get a launch button: each shows one state of the demo course
+# (see demo_states). They are on the roster anyway, so the roster stays as it was.
+LAUNCHING = (*PEOPLE, *ROSTER_STUDENTS[:3])
+
 MAIN = DemoCollege(
     key="main",
     name="",
     client_id="driehoek-sandbox",
     deployment_id="sandbox-deployment-1",
     course=COURSE,
-    people=PEOPLE,
+    people=LAUNCHING,
     programme="Educatief graduaat secundair onderwijs",
     shares_roster=True,
 )

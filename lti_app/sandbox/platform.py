@@ -177,6 +177,12 @@ def read_message_hint(hint: str) -> str | None:
 def id_token(who: DemoPerson, nonce: str, kind: str) -> str:
     """A signed launch for ``who``, from their college's registration: a resource link launch
     or a deep-linking request."""
+    claims = launch_claims(who, nonce, kind)
+    return jwt.encode(claims, private_key_pem(), algorithm="RS256", headers={"kid": KID})
+
+
+def launch_claims(who: DemoPerson, nonce: str, kind: str = "resource") -> dict[str, Any]:
+    """What a launch of ``who`` says (the demo states record their people with these)."""
     now = int(time.time())
     base = str(current_app.config["SANDBOX_URL"]) + "/sandbox"
     demo = college_of(who.id) or MAIN
@@ -236,7 +242,7 @@ def id_token(who: DemoPerson, nonce: str, kind: str) -> str:
     else:
         claims[CLAIM + "message_type"] = "LtiResourceLinkRequest"
         claims[CLAIM + "resource_link"] = RESOURCE_LINK
-    return jwt.encode(claims, private_key_pem(), algorithm="RS256", headers={"kid": KID})
+    return claims
 
 
 # -- services: the token endpoint and NRPS -------------------------------------------------------

@@ -9,12 +9,22 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jwt
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from lti_app import db
 from lti_app.extensions import csrf
-from lti_app.sandbox import moodle, platform
+from lti_app.sandbox import demo_guide, demo_states, moodle, platform
 from lti_app.sandbox.mailbox import linkify, list_mail, read_mail
 from lti_app.security import public
 
@@ -42,9 +52,20 @@ def _may_frame_the_tool(response: Response) -> Response:
 @bp.route("/")
 @public
 def course() -> Any:
-    """The demo course page: choose who you are and open Driehoek inside it, as an LMS does."""
-    platform.ensure_registered(db.session())
-    db.session().commit()
+    """The demo course page: choose who you are and open Driehoek inside it, as an LMS does.
+
+    In development its first visit also sets up the demo states (``demo_states``); the test
+    suite starts from empty tables and sets up what each test needs.
+    """
+    s = db.session()
+    platform.ensure_registered(s)
+    s.commit()
+    if current_app.config["DRIEHOEK_ENV"] == "development":
+        try:
+            demo_states.ensure_demo_states(s)
+            s.commit()
+        except IntegrityError:  # another visit set them up at the same moment
+            s.rollback()
     placed = current_app.extensions["state_store"].get(PLACED_KEY) or []
     return render_template(
         "sandbox/course.html",
@@ -61,6 +82,7 @@ def course() -> Any:
         deeplink_hint=platform.message_hint("deeplink"),
         placed=placed,
         message=request.args.get("message"),
+        mentors=demo_states.SIGNING_IN if demo_states.present(s) else (),
     )
 
 
@@ -88,7 +110,33 @@ def _college_names() -> dict[str, str]:
 @bp.route("/welcome")
 @public
 def welcome() -> Any:
-    return render_template("sandbox/welcome.html")
+    """Beside the course page: what each person will see, when the demo states are there."""
+    present = demo_states.present(db.session())
+    return render_template(
+        "sandbox/welcome.html",
+        colleges=platform.COLLEGES if present else (),
+        mentors=demo_states.SIGNING_IN if present else (),
+        line=demo_guide.line,
+    )
+
+
+@bp.route("/mentor/<key>", methods=["GET", "POST"])
+@public
+def mentor_sign_in(key: str) -> Any:
+    """Open Driehoek as a demo mentor: a fresh sign-in link, mailed as the tool mails it (and
+    so in the mailbox too), followed at once. The course page's own form token may be stale (a
+    launch starts a new session), so this page asks once more, with a fresh one."""
+    s = db.session()
+    mentor = next((m for m in demo_states.SIGNING_IN if m.key == key), None)
+    if mentor is None or not demo_states.present(s):
+        abort(404)
+    if request.method == "GET":
+        return render_template("sandbox/mentor.html", mentor=mentor, line=demo_guide.line)
+    url = demo_states.sign_in_link(s, key)
+    if url is None:
+        abort(404)
+    s.commit()
+    return redirect(url, code=303)
 
 
 @bp.route("/auth")

@@ -333,6 +333,7 @@ WALK["sandbox.token"] = _sandbox_attempts(
 WALK["sandbox.deep_link_return"] = _sandbox_attempts(
     "/sandbox/deep-link-return", {"JWT": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}
 )
+WALK["sandbox.mentor_sign_in"] = _sandbox_attempts("/sandbox/mentor/els", {"csrf_token": "x"})
 
 
 def _form_attempts(w: World, endpoint: str, spec: FormPage) -> Iterator[Attempt]:
