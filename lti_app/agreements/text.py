@@ -56,7 +56,10 @@ def normalise(text: str) -> str:
 def order_text(steps: list[list[str]]) -> str:
     """student › school › college, in the current locale ("and" within a step). The PDF's font
     has no arrows, so the text that is signed has none either."""
-    return " › ".join(f" {_('and')} ".join(str(PARTY_LABELS[p]) for p in step) for step in steps)
+    # Not inside an f-string: the message extractor does not look there, and "and" went
+    # untranslated ("student and school" on Dutch pages).
+    joiner = " " + _("and") + " "
+    return " › ".join(joiner.join(str(PARTY_LABELS[p]) for p in step) for step in steps)
 
 
 def _day(value: date | None, language: str) -> str:

@@ -147,3 +147,18 @@ def test_every_page_tells_the_lms_frame_its_height(
     served = mentor.get("/static/frame-resize.js")
     assert served.status_code == 200
     served.close()
+
+
+def test_signing_orders_read_en_in_dutch_and_and_in_english(app: Flask) -> None:
+    """The coordinator's choice of signing order: parties signing together are joined by the
+    reader's word ("student en school"), not an untranslated "and"."""
+    from lti_app.agreements.forms import order_choices
+
+    with app.test_request_context():
+        with force_locale("nl"):
+            dutch = [str(choice.label) for choice in order_choices()]
+        with force_locale("en"):
+            english = [str(choice.label) for choice in order_choices()]
+    assert "student en school › hogeschool" in dutch
+    assert not any(" and " in label for label in dutch)
+    assert "student and school › college" in english

@@ -78,3 +78,23 @@ def test_compiled_catalog_matches_its_source(locale: str) -> None:
     with (CATALOGS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as f:
         compiled = {key(m): value(m) for m in read_mo(f) if m.id and value(m) != key(m)}
     assert compiled == source, "the .mo is stale: run `make translations`"
+
+
+def test_no_message_is_hidden_inside_an_f_string() -> None:
+    """The extractor does not look inside f-strings: ``f"{_('and')}"`` stays English in Dutch."""
+    import ast
+
+    hidden = []
+    for path in sorted((ROOT / "lti_app").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in {"_", "_l", "gettext", "lazy_gettext", "ngettext"}
+                ):
+                    hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert not hidden, "messages inside f-strings (never extracted): " + ", ".join(hidden)
