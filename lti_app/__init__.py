@@ -165,7 +165,10 @@ def register_blueprints(app: Flask) -> None:
     from lti_app.roster.programme_views import bp as programmes_bp
 
     app.register_blueprint(programmes_bp)
-    from lti_app.agreements import follow  # noqa: F401 (agreements follow placement changes)
+    from lti_app.agreements import (
+        follow,  # noqa: F401 (agreements follow placement changes)
+        voiding,  # noqa: F401 (and say what a change would void)
+    )
     from lti_app.agreements.template_views import bp as agreement_templates_bp
     from lti_app.agreements.verify_views import bp as verify_bp
     from lti_app.agreements.views import bp as agreements_bp

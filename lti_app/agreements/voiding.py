@@ -3,12 +3,15 @@
 An unsigned text follows its placement's and school's details (``service._refresh``): when a
 placement, its school or the agreement's own fields change, the agreement still out for
 signing, and an addendum out for signing, get a new text, and whoever signed the old one must
-sign again. The forms that make such changes say so before saving, with these names.
+sign again. The forms that make such changes say so before saving, with these names: the
+agreement's own forms directly, the placement's and the school's edit pages by asking their
+signals (``placement_edit_at_stake``, ``school_edit_at_stake``), which this module answers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from babel.lists import format_list
 from flask_babel import get_locale
@@ -24,6 +27,8 @@ from lti_app.agreements.models import (
 )
 from lti_app.agreements.text import PARTY_LABELS
 from lti_app.placements.models import Placement
+from lti_app.placements.service import placement_edit_at_stake
+from lti_app.schools.service import school_edit_at_stake
 
 OPEN_STATES = (AgreementState.DRAFT, AgreementState.AWAITING_SIGNATURES)
 SHOWN = 6  # names listed before "and N others"
@@ -114,3 +119,13 @@ def for_school(session: Session, school_id: int) -> AtStake:
     """Saving a change to the school that shows in texts voids these, at every placement there."""
     at_school = select(Placement.id).where(Placement.school_id == school_id)
     return _at_stake(_open_documents(_live(session, Agreement.placement_id.in_(at_school))))
+
+
+@placement_edit_at_stake.connect
+def _placement_at_stake(placement_id: int, *, session: Session, **_: Any) -> AtStake:
+    return for_placement(session, placement_id)
+
+
+@school_edit_at_stake.connect
+def _school_at_stake(school_id: int, *, session: Session, **_: Any) -> AtStake:
+    return for_school(session, school_id)

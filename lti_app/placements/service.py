@@ -68,6 +68,10 @@ signals = Namespace()
 # sender and session=, actor=, actor_name=: what names the placement elsewhere (an unsigned
 # agreement's text) follows, without this package knowing what that is.
 placement_changed = signals.signal("placement-changed")
+# Asked by the coach's edit page before it shows the form (the placement's id as sender,
+# session=): a listener answers what saving a change would put at stake (signatures an
+# unsigned agreement's new text would void), so the form says so, and whose, before saving.
+placement_edit_at_stake = signals.signal("placement-edit-at-stake")
 LIO_MIN_TEACHING_HOURS = 500  # uren-leraar per year below which a LIO-baan is topped up with stage
 
 

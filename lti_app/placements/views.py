@@ -298,7 +298,15 @@ def edit_placement(placement_id: int) -> Any:
         if saved.ok:
             flash(_("Placement saved."), "ok")
             return redirect(url_for(".placement", placement_id=placement.id), code=303)
-    return placement_form(form, title=_("Change placement"), for_coach=True, placement=placement)
+    at_stake = service.placement_edit_at_stake.send(placement.id, session=db.session())
+    return placement_form(
+        form,
+        title=_("Change placement"),
+        for_coach=True,
+        placement=placement,
+        void_warning=next((answer for _, answer in at_stake if answer), None),
+        void_warning_of="details",
+    )
 
 
 @bp.route("/placements/<int:placement_id>/approve", methods=["POST"])

@@ -20,6 +20,9 @@ from lti_app.schools.models import School
 signals = Namespace()
 # Sent with the school's id as sender and session=, actor=, actor_name= (who changed it).
 school_changed = signals.signal("school-changed")
+# Asked before the school's form is shown (the school's id as sender, session=): what saving a
+# change would put at stake elsewhere (signatures of texts that name the school).
+school_edit_at_stake = signals.signal("school-edit-at-stake")
 
 
 @dataclass

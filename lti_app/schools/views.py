@@ -111,4 +111,11 @@ def edit_school(school_id: int) -> Any:
 
 def _school_form(form: SchoolForm, school: Any) -> Any:
     status = 422 if request.method == "POST" else 200
-    return render_template("placements/school_form.html", form=form, school=school), status
+    at_stake = service.school_edit_at_stake.send(school.id, session=db.session()) if school else []
+    return render_template(
+        "placements/school_form.html",
+        form=form,
+        school=school,
+        void_warning=next((answer for _, answer in at_stake if answer), None),
+        void_warning_of="details",
+    ), status

@@ -299,6 +299,21 @@ def test_whose_signatures_a_save_would_void_is_known_before_saving(
     assert 'aria-describedby="void-warning"' in form
     assert form.index('id="void-warning"') < form.index(">Save</button>")
 
+    # The placement's and the school's edit pages say it too, before their save buttons.
+    placement_form = " ".join(
+        text(parties.coach.get(f"/placements/{parties.placement}/edit")).split()
+    )
+    assert (
+        "Lotte Janssens (student) and Els Mertens (school) signed the agreement already."
+        in placement_form
+    )
+    assert placement_form.index('id="void-warning"') < placement_form.index("Save placement")
+    school_form = " ".join(text(parties.coach.get(f"/schools/{school_id}/edit")).split())
+    assert "Lotte Janssens (student) and Els Mertens (school) signed" in school_form
+    assert 'aria-describedby="void-warning"' in school_form
+    # A placement nobody signed for: no warning.
+    assert 'id="void-warning"' not in text(parties.coach.get(f"/placements/{second}/edit"))
+
 
 def test_changing_an_addendum_names_whose_signatures_go(app: Flask, parties: Parties) -> None:
     agreement = make_agreement(parties)
