@@ -51,7 +51,9 @@ def _app(sites: Sites) -> Any:
     )
 
 
-def launch(open_chromium: OpenChromium, sites: Sites, who: str, size: str) -> Page:
+def launch(
+    open_chromium: OpenChromium, sites: Sites, who: str, size: str, home: str = "/student"
+) -> Page:
     """``who`` launches from the sandbox course page and continues in the tool's own window."""
     context = open_chromium(block_tool_cookies_in_lms(sites))
     course = CoursePage(context, sites)
@@ -60,7 +62,7 @@ def launch(open_chromium: OpenChromium, sites: Sites, who: str, size: str) -> Pa
     with context.expect_page() as popup_info:
         offer.click()
     page = popup_info.value
-    page.wait_for_url(sites.tool + "/student")
+    page.wait_for_url(sites.tool + home)
     page.set_viewport_size(SIZES[size])
     return page
 
@@ -207,3 +209,18 @@ def test_the_mentors_first_visit_says_what_the_college_asks_and_whom_to_call(
     check(page, artifacts, f"mentor-first-visit-{size}")
     briefing.locator("summary").click()  # folded away in one tap
     expect(briefing.locator("ul").first).to_be_hidden()
+
+
+def test_the_coordinators_pages_are_in_the_header_and_wrap_on_a_phone(
+    sites: Sites, open_chromium: OpenChromium, artifacts: Path
+) -> None:
+    page = launch(open_chromium, sites, "coordinator-koen", "phone", home="/coach")
+    nav = page.get_by_role("navigation", name=dutch("Your pages"))
+    for label in ("Agreement templates", "Learning platforms", "Schools", "Members and roles"):
+        expect(nav.get_by_role("link", name=dutch(label))).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path=str(artifacts / "coordinator-header-phone.png"))
+    nav.get_by_role("link", name=dutch("Agreement templates")).click()
+    expect(page).to_have_url(sites.tool + "/agreement-templates")
+    assert_accessible(page)
+    assert_no_horizontal_scroll(page)
