@@ -138,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     # placements blueprint, the coach's invitation buttons and the mentor's portal on mentors.
     from lti_app.core.views import bp as core_bp
     from lti_app.guests import coach_views  # noqa: F401
+    from lti_app.homes import student_home  # noqa: F401
     from lti_app.launch.views import bp as launch_bp
     from lti_app.lti.views import bp as lti_bp
     from lti_app.pipeline import mentor_portal, views  # noqa: F401

@@ -33,7 +33,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from lti_app import db
 from lti_app.extensions import limiter
-from lti_app.guests import access, links, sessions
+from lti_app.guests import access, briefing, links, sessions
 from lti_app.guests import invitations as service
 from lti_app.guests.models import GuestSession, InvitationState
 from lti_app.notifications.service import InvalidAddress, normalise_address
@@ -42,6 +42,8 @@ from lti_app.schools.models import Mentor
 from lti_app.security import Permission, public, requires
 
 bp = Blueprint("mentors", __name__)
+bp.add_app_template_global(briefing.mentor_contacts, "mentor_contacts")
+bp.add_app_template_global(briefing.first_sign_in, "mentor_first_sign_in")
 
 # Asking for links mails a real person: a few per address, more per network (a school's NAT).
 LINKS_PER_ADDRESS = "5/hour"

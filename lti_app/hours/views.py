@@ -136,7 +136,10 @@ def log(placement_id: int) -> Any:
     placement = _own_placement(placement_id)
     form = HourEntryForm()
     if request.method == "GET":
-        form.day.data = clock.today()
+        today = clock.today()
+        # After the placement ended, the form offers its last day rather than one it refuses.
+        ended = placement.end_date is not None and placement.end_date < today
+        form.day.data = placement.end_date if ended else today
         return _log_page(placement, form)
     if form.validate_on_submit():
         s = db.session()

@@ -153,18 +153,6 @@ def home() -> Any:
 # -- the student ------------------------------------------------------------------------------
 
 
-@bp.route("/student")
-@requires(Permission.STUDENT_HOME)
-def student_home() -> Any:
-    course = current_course()
-    placements = (
-        service.placements_of_student(db.session(), course.id, current_user.id) if course else []
-    )
-    return render_template(
-        "placements/student_home.html", person=current_user, course=course, placements=placements
-    )
-
-
 @bp.route("/my/placements/<int:placement_id>")
 @requires(Permission.STUDENT_HOME)
 def my_placement(placement_id: int) -> Any:

@@ -236,7 +236,10 @@ def test_a_mentors_journey_from_invitation_to_portal(
     assert "Lotte Janssens" in text(portal)
     assert "Noor Vermeulen" in text(portal)
     assert "Bram Claes" not in text(portal)
-    assert "An Peeters" not in text(portal)  # no roster, no coach list
+    # No roster: the coach is named only as whom to call about one's own students.
+    contacts = text(portal).split('<ul class="contacts">', 1)
+    assert "An Peeters" not in contacts[0]
+    assert 'href="mailto:an@hogeschool.example"' in contacts[1]
 
     coach_view = scene.placement_page(scene.lotte)
     assert 'data-state="active"' in coach_view
