@@ -2,11 +2,14 @@
 labels, dates, mentors and hours, and formatting and escaping them (not the database) was most of
 the page's time (~6,500 escaped values, ~1,000 formatted strings a request).
 
-Each cell is ``Markup``: the labels are escaped once per language (process-wide: a catalogue does
-not change while the app runs), values that recur (a period, a mentor with their invitation, an
-agreement state, hours against a plan) once per request, and only what is each placement's own
-(its school and link) once per placement. Each cell carries its column's name for the phone,
-where rows become cards (``.cell-label``, hidden from screen readers, which have the headers).
+The labels are escaped once per language (process-wide: a catalogue does not change while the
+app runs); values that recur (a placement's state and period, a mentor with their invitation, an
+agreement state, hours against a plan) are made once per request; only what is each placement's
+own (its school and link) once per placement. Cells are joined with f-strings from pieces that
+are escaped already (``escape`` of a str, or a label made here), then marked safe: Jinja then
+writes a placement's five cells as one value. Three cells carry their column's name for the
+phone, where rows become cards (``.cl``, hidden from screen readers, which have the headers); the
+state, school and period say what they are.
 """
 
 from __future__ import annotations
@@ -38,30 +41,48 @@ INVITATION_LABELS = {
 }
 
 
+def _e(value: Any) -> str:
+    """``value`` escaped for HTML, as a plain str to put in an f-string."""
+    return str(escape(str(value)))
+
+
 class Labels:
     """Every label of the pipeline in one language, escaped once."""
 
     def __init__(self) -> None:
-        self.state = {k: escape(str(v)) for k, v in STATE_LABELS.items()}
-        self.track = {k: escape(str(v)) for k, v in TRACK_LABELS.items()}
-        self.invitation = {k: escape(str(v)) for k, v in INVITATION_LABELS.items()}
-        self.agreement = {k: escape(str(v)) for k, v in AGREEMENT_LABELS.items()}
         self.column = {
-            "placement": escape(_("Placement")),
-            "school": escape(_("School")),
-            "mentors": escape(_("Mentors and invitation")),
-            "agreement": escape(_("Agreement")),
-            "hours": escape(_("Hours logged / planned")),
+            "placement": _e(_("Placement")),
+            "school": _e(_("School")),
+            "mentors": _e(_("Mentors and invitation")),
+            "agreement": _e(_("Agreement")),
+            "hours": _e(_("Hours logged / planned")),
         }
-        self.no_mentor = escape(_("no mentor yet"))
-        self.no_plan = escape(_("no plan"))
-        self.no_period = escape(_("period not set"))
+        self.state = {k: _e(v) for k, v in STATE_LABELS.items()}
+        self.track = {k: _e(v) for k, v in TRACK_LABELS.items()}
+        self.invitation = {
+            k: f'<span class="tag invitation-{k}">{_e(v)}</span>'
+            for k, v in INVITATION_LABELS.items()
+        }
+        self.agreement = {
+            k: f'<span class="tag agreement-{k}">{_e(v)}</span>'
+            for k, v in AGREEMENT_LABELS.items()
+        }
         self.state_tag = {
-            k: Markup('<span class="tag state-{}">{}</span>').format(k, v)
-            for k, v in self.state.items()
+            k: f'<span class="tag state-{k}">{v}</span>' for k, v in self.state.items()
+        }
+        self.no_mentor = _e(_("no mentor yet"))
+        self.no_plan = _e(_("no plan"))
+        self.no_period = _e(_("period not set"))
+        # A cell's opening, with its column's name for the phone where the header is not seen.
+        self.open = {
+            column: f'<td class="c-{column}">'
+            + (f'<span class="cl" aria-hidden="true">{label}</span>' if column in LABELLED else "")
+            for column, label in self.column.items()
         }
 
 
+# The cells whose content does not say what it is (a tag "draft", "0 min", a name).
+LABELLED = ("mentors", "agreement", "hours")
 _LABELS: dict[str, Labels] = {}
 _LOCALES: dict[str, Locale] = {}
 
@@ -86,121 +107,105 @@ def _locale() -> Locale:
 class Cells:
     """One request's cells of the pipeline table (see the module's docstring)."""
 
-    def __init__(self, placement_url: Callable[[int], str]) -> None:
+    def __init__(self, placement_url: str) -> None:
+        """``placement_url``: a placement's URL without its id (the id is appended)."""
         self.labels = labels()
         self.locale = _locale()
-        self.placement_url = placement_url
-        self._memo: dict[tuple[Any, ...], Markup] = {}
+        self.placement_url = _e(placement_url)
+        self._memo: dict[tuple[Any, ...], str] = {}
 
-    def _once(self, key: tuple[Any, ...], make: Callable[[], Markup]) -> Markup:
+    def _once(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
         found = self._memo.get(key)
         if found is None:
             found = self._memo[key] = make()
         return found
 
-    def _cell(self, column: str, content: Markup) -> Markup:
-        return Markup(
-            '<td class="c-{}"><span class="cell-label" aria-hidden="true">{}</span>'
-            '<div class="cell">{}</div></td>'
-        ).format(column, self.labels.column[column], content)
-
     def day(self, value: date) -> str:
-        return str(dates.format_date(value, "short", locale=self.locale))
+        return self._once(
+            ("day", value), lambda: str(dates.format_date(value, "short", locale=self.locale))
+        )
 
-    def period(self, start: date | None, end: date | None) -> Markup:
+    def period(self, start: date | None, end: date | None) -> str:
         if start and end:
-            return escape(f"{self.day(start)} – {self.day(end)}")
+            return _e(f"{self.day(start)} – {self.day(end)}")
         if start:
-            return escape(_("from %(day)s", day=self.day(start)))
+            return _e(_("from %(day)s", day=self.day(start)))
         if end:
-            return escape(_("until %(day)s", day=self.day(end)))
+            return _e(_("until %(day)s", day=self.day(end)))
         return self.labels.no_period
 
-    def placement(self, p: PipelinePlacement) -> Markup:
-        key = ("placement", p.state, p.track, p.start_date, p.end_date)
-        return self._once(
-            key,
-            lambda: self._cell(
-                "placement",
-                Markup('{}<br><span class="small">{} · {}</span>').format(
-                    self.labels.state_tag[p.state.value],
-                    self.labels.track[p.track.value],
-                    self.period(p.start_date, p.end_date),
-                ),
-            ),
-        )
-
-    def school(self, p: PipelinePlacement) -> Markup:
-        city = (
-            Markup('<br><span class="muted small">{}</span>').format(p.school_city)
-            if p.school_city
-            else Markup()
-        )
-        return self._cell(
-            "school",
-            Markup('<a href="{}">{}</a>{}').format(self.placement_url(p.id), p.school_name, city),
-        )
-
-    def _mentor(self, m: PipelineMentor) -> Markup:
-        def make() -> Markup:
-            subject = (
-                Markup(' <span class="muted small">· {}</span>').format(m.subject)
-                if m.subject
-                else Markup()
+    def placement(self, p: PipelinePlacement) -> str:
+        def make() -> str:
+            state = self.labels.state_tag[p.state.value]
+            track = self.labels.track[p.track.value]
+            period = self.period(p.start_date, p.end_date)
+            return (
+                f"{self.labels.open['placement']}{state}<br>"
+                f'<span class="small">{track} · {period}</span></td>'
             )
-            return Markup('<div>{} <span class="tag invitation-{}">{}</span>{}</div>').format(
-                m.name, m.invitation, self.labels.invitation[m.invitation], subject
-            )
+
+        return self._once(("placement", p.state, p.track, p.start_date, p.end_date), make)
+
+    def school(self, p: PipelinePlacement) -> str:
+        city = f'<br><span class="muted small">{_e(p.school_city)}</span>' if p.school_city else ""
+        link = f'<a href="{self.placement_url}{p.id}">{_e(p.school_name)}</a>'
+        return f"{self.labels.open['school']}{link}{city}</td>"
+
+    def _mentor(self, m: PipelineMentor) -> str:
+        def make() -> str:
+            subject = f' <span class="muted small">· {_e(m.subject)}</span>' if m.subject else ""
+            return f"<div>{_e(m.name)} {self.labels.invitation[m.invitation]}{subject}</div>"
 
         return self._once(("mentor", m.name, m.invitation, m.subject), make)
 
-    def mentors(self, p: PipelinePlacement) -> Markup:
-        if not p.mentors:
-            content = Markup('<span class="muted">{}</span>').format(self.labels.no_mentor)
+    def mentors(self, p: PipelinePlacement) -> str:
+        if p.mentors:
+            content = "".join(self._mentor(m) for m in p.mentors)
         else:
-            content = Markup("").join(self._mentor(m) for m in p.mentors)
-        return self._cell("mentors", content)
+            content = f'<span class="muted">{self.labels.no_mentor}</span>'
+        return f"{self.labels.open['mentors']}{content}</td>"
 
-    def agreement(self, p: PipelinePlacement) -> Markup:
+    def agreement(self, p: PipelinePlacement) -> str:
         state, signed = p.agreement_state, p.agreement_signed
 
-        def make() -> Markup:
-            tag = Markup('<span class="tag agreement-{}">{}</span>').format(
-                state, self.labels.agreement[state]
-            )
+        def make() -> str:
+            tag = self.labels.agreement[state]
             if state == "awaiting_signatures":
-                count = ngettext("%(num)d of 3 signed", "%(num)d of 3 signed", signed)
-                tag += Markup('<br><span class="small muted">{}</span>').format(count)
-            return self._cell("agreement", tag)
+                count = _e(ngettext("%(num)d of 3 signed", "%(num)d of 3 signed", signed))
+                tag += f'<br><span class="small muted">{count}</span>'
+            return f"{self.labels.open['agreement']}{tag}</td>"
 
         return self._once(("agreement", state, signed), make)
 
-    def hours(self, p: PipelinePlacement) -> Markup:
+    def hours(self, p: PipelinePlacement) -> str:
         logged, planned, pending = p.logged_minutes, p.planned_hours, p.pending_minutes
 
-        def make() -> Markup:
+        def make() -> str:
             if planned:
-                text = _(
-                    "%(logged)s of %(planned)s",
-                    logged=duration(logged),
-                    planned=duration(planned * 60),
+                text = _e(
+                    _(
+                        "%(done)s of %(planned)s",
+                        done=duration(logged),
+                        planned=duration(planned * 60),
+                    )
                 )
-                content = Markup('{}<meter min="0" max="{}" value="{}"></meter>').format(
-                    text, planned, round(min(logged / 60, planned), 2)
-                )
+                value = round(min(logged / 60, planned), 2)
+                content = f'{text}<meter min="0" max="{planned}" value="{value}"></meter>'
             else:
-                content = Markup('{} <span class="muted small">{}</span>').format(
-                    duration(logged), self.labels.no_plan
+                content = (
+                    f'{_e(duration(logged))} <span class="muted small">{self.labels.no_plan}</span>'
                 )
             if pending:
-                waiting = _("%(pending)s awaiting the mentor", pending=duration(pending))
-                content += Markup('<br><span class="muted small">{}</span>').format(waiting)
-            return self._cell("hours", content)
+                waiting = _e(_("%(pending)s awaiting the mentor", pending=duration(pending)))
+                content += f'<br><span class="muted small">{waiting}</span>'
+            return f"{self.labels.open['hours']}{content}</td>"
 
         return self._once(("hours", logged, planned, pending), make)
 
     def row(self, p: PipelinePlacement) -> Markup:
-        """A placement's five cells, in the order of the table's columns."""
-        return (
+        """A placement's five cells, in the order of the table's columns, safe to write: every
+        value in them went through ``_e`` or is a label escaped in ``Labels``."""
+        cells = (
             self.placement(p) + self.school(p) + self.mentors(p) + self.agreement(p) + self.hours(p)
         )
+        return Markup(cells)  # noqa: S704 (built from escaped pieces only, see above)

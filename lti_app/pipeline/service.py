@@ -138,7 +138,7 @@ class PipelineFilter:
 class Pipeline:
     rows: list[PipelineRow]  # students with a placement, after the filter
     unplaced: list[PipelineRow]  # students without one, after the filter (folded into one line)
-    needs: list[Need]  # what needs the coach, after the filter, the coach's own work first
+    needs: list[Need]  # what needs the coach (whatever the filter), the coach's own work first
     total: int  # students before the filter
     counts: dict[str, int]  # students per state, before the filter
     schools: list[tuple[int, str]]  # schools of this course's placements, for the filter
@@ -372,7 +372,7 @@ def pipeline(
     return Pipeline(
         rows=[r for r in shown if r.placements],
         unplaced=[r for r in shown if not r.placements],
-        needs=needs_you(shown, now, stale_days),
+        needs=needs_you(everyone, now, stale_days),
         total=len(everyone),
         counts=counts,
         schools=schools,

@@ -55,7 +55,7 @@ def coach_home() -> Any:
         course=course,
         pipeline=service.pipeline(s, course.id, wanted, stale_days=stale_days),
         wanted=wanted,
-        cells=Cells(lambda placement_id: f"{placement_url}{placement_id}"),
+        cells=Cells(placement_url),
         placement_url=placement_url,
         agreement_url=url_for("agreements.agreement", agreement_id=0)[:-1],
         agreement_labels=AGREEMENT_LABELS,
