@@ -108,25 +108,25 @@ class Need:
     days: int = 0  # for "unsigned": days since the agreement last moved
 
 
-def needs_you(rows: list[PipelineRow], now: datetime, stale_days: int) -> list[Need]:
-    """What needs action, the coach's own first (see KINDS), by name within a kind. Students
-    who left the course are left out: nothing is asked of them any more."""
-    found: list[Need] = []
+def needs_you(rows: list[PipelineRow], now: datetime, stale_days: int) -> dict[str, list[Need]]:
+    """What needs action, by kind in the order of KINDS (the coach's own work first; kinds with
+    nothing left out), by name within a kind. Students who left the course are left out:
+    nothing is asked of them any more."""
+    found: dict[str, list[Need]] = {kind: [] for kind in KINDS}
     stale = timedelta(days=stale_days)
     for row in rows:
         if not row.active:
             continue
         for p in row.placements:
             if p.state == PlacementState.PROPOSED:
-                found.append(Need("proposed", row, p))
+                found["proposed"].append(Need("proposed", row, p))
             elif p.state == PlacementState.RETURNED:
-                found.append(Need("returned", row, p))
+                found["returned"].append(Need("returned", row, p))
             elif p.agreement is None or p.agreement.state != AgreementState.AWAITING_SIGNATURES:
                 continue
             elif p.agreement.college_due:
-                found.append(Need("college_signature", row, p))
+                found["college_signature"].append(Need("college_signature", row, p))
             elif p.agreement.since is not None and now - p.agreement.since > stale:
-                found.append(Need("unsigned", row, p, (now - p.agreement.since).days))
-    order = {kind: i for i, kind in enumerate(KINDS)}
-    found.sort(key=lambda n: order[n.kind])  # stable: rows keep the pipeline's name order
-    return found
+                days = (now - p.agreement.since).days
+                found["unsigned"].append(Need("unsigned", row, p, days))
+    return {kind: needs for kind, needs in found.items() if needs}

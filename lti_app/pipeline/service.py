@@ -138,7 +138,7 @@ class PipelineFilter:
 class Pipeline:
     rows: list[PipelineRow]  # students with a placement, after the filter
     unplaced: list[PipelineRow]  # students without one, after the filter (folded into one line)
-    needs: list[Need]  # what needs the coach (whatever the filter), the coach's own work first
+    needs: dict[str, list[Need]]  # what needs the coach by kind (whatever the filter), see needs
     total: int  # students before the filter
     counts: dict[str, int]  # students per state, before the filter
     schools: list[tuple[int, str]]  # schools of this course's placements, for the filter

@@ -30,6 +30,9 @@ from lti_app.placements.views import STATE_LABELS, TRACK_LABELS, bp, current_cou
 from lti_app.roster.models import Role
 from lti_app.security import Permission, requires
 
+# "Needs you" lists this many of each kind; a link to the filter that shows them all follows.
+NEEDS_SHOWN = 8
+
 
 @bp.route("/coach")
 @requires(Permission.COACH_HOME)
@@ -60,5 +63,6 @@ def coach_home() -> Any:
         agreement_url=url_for("agreements.agreement", agreement_id=0)[:-1],
         agreement_labels=AGREEMENT_LABELS,
         stale_days=stale_days,
+        needs_shown=NEEDS_SHOWN,
         staff=course_people(s, course.id, [Role.COACH, Role.COORDINATOR]),
     )

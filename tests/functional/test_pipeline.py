@@ -280,3 +280,25 @@ def test_the_pipeline_costs_the_same_statements_for_30_and_300_students(
     # Filtering is no different.
     filtered, _page = statements(app, course.coach, "/coach?state=approved&q=student")
     assert filtered == for_30
+
+
+def test_needs_you_lists_the_first_few_of_a_kind_and_leads_to_all_of_them(
+    course: Course_, db: Session
+) -> None:
+    the_course = db.get(Course, course.course_id)
+    for i in range(10):
+        factories.PlacementFactory(
+            course=the_course,
+            student=student(db, course, f"Student {i:02d}"),
+            state=PlacementState.PROPOSED,
+        )
+    db.commit()
+
+    page = course.coach.get(BASE + "/coach", {"q": "nobody"})  # the filter does not hide them
+
+    needs = re.search(r'<section class="needs".*?</section>', page.text, re.S)
+    assert needs
+    assert needs.group(0).count("Review the proposal") == 8
+    assert '<span class="count">10</span>' in needs.group(0)
+    assert '<a href="/coach?state=proposed">Show all 10</a>' in needs.group(0)
+    assert "No student matches these filters." in text_of(page)
