@@ -8,8 +8,8 @@ agreement state, hours against a plan) are made once per request; only what is e
 own (its school and link) once per placement. Cells are joined with f-strings from pieces that
 are escaped already (``escape`` of a str, or a label made here), then marked safe: Jinja then
 writes a placement's five cells as one value. Three cells carry their column's name for the
-phone, where rows become cards (``.cl``, hidden from screen readers, which have the headers); the
-state, school and period say what they are.
+phone, where rows become cards (``.cl``, not displayed, so not read either, where the table's
+headers are seen); the state, school and period say what they are.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 from lti_app.agreements.views import STATE_LABELS as AGREEMENT_LABELS
 from lti_app.core.formats import duration, format_locale
 from lti_app.guests.models import InvitationState
-from lti_app.pipeline.service import PipelineMentor, PipelinePlacement
+from lti_app.pipeline.service import PipelineMentor, PipelinePlacement, PipelineRow
 from lti_app.placements.views import STATE_LABELS, TRACK_LABELS
 
 INVITATION_LABELS = {
@@ -75,10 +75,10 @@ class Labels:
         self.no_period = _e(_("period not set"))
         # A cell's opening, with its column's name for the phone where the header is not seen.
         self.open = {
-            column: f'<td class="c-{column}">'
-            + (f'<span class="cl" aria-hidden="true">{label}</span>' if column in LABELLED else "")
+            column: "<td>" + (f'<span class="cl">{label}</span>' if column in LABELLED else "")
             for column, label in self.column.items()
         }
+        self.left = f'<span class="tag">{_e(_("left the course"))}</span>'
 
 
 # The cells whose content does not say what it is (a tag "draft", "0 min", a name).
@@ -201,6 +201,19 @@ class Cells:
             return f"{self.labels.open['hours']}{content}</td>"
 
         return self._once(("hours", logged, planned, pending), make)
+
+    def student(self, row: PipelineRow) -> Markup:
+        """The row group's header: the student's name (a link to the placement that most needs
+        attention), whether they left the course, their address."""
+        focus = row.focus
+        assert focus is not None, "students without a placement are not in the table"
+        left = f" {self.labels.left}" if not row.active else ""
+        email = f'<br><span class="muted small">{_e(row.email)}</span>' if row.email else ""
+        html = (
+            f'<th scope="rowgroup" rowspan="{len(row.placements)}" class="student">'
+            f'<a href="{self.placement_url}{focus.id}">{_e(row.name)}</a>{left}{email}</th>'
+        )
+        return Markup(html)  # noqa: S704 (built from escaped pieces only)
 
     def row(self, p: PipelinePlacement) -> Markup:
         """A placement's five cells, in the order of the table's columns, safe to write: every
