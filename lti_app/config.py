@@ -108,6 +108,12 @@ SETTINGS: tuple[Setting, ...] = (
         5,
         "minutes a notice waits for others to the same person before one mail tells them all",
     ),
+    Setting(
+        "AGREEMENT_STALE_DAYS",
+        _int,
+        7,
+        "days an agreement may wait for a signature before the coach's pipeline lists it first",
+    ),
     Setting("LOG_LEVEL", _str, "INFO", "logging level"),
     # Tests and demonstrations only: every process of one run starts with the same shift.
     Setting(

@@ -1,4 +1,5 @@
-"""One way to write dates on pages and in mails: "8 februari 2027" and "8 February 2027".
+"""One way to write dates and durations on pages and in mails: "8 februari 2027" and
+"8 February 2027"; "3 u 50 min" and "3 h 50 min".
 
 Flask-Babel formats with the interface language, and plain "en" is American ("February 8,
 2027", "2/8/27"). People here read day before month, so formatting (not translation) uses the
@@ -14,6 +15,7 @@ from typing import Any
 from babel import dates
 from flask import Flask
 from flask_babel import get_locale, to_user_timezone
+from flask_babel import gettext as _
 
 # Interface language → the locale whose date conventions we write in.
 FORMAT_LOCALES = {"nl": "nl_BE", "en": "en_GB"}
@@ -43,6 +45,17 @@ def format_moment(value: datetime | None, format: str = "medium") -> str:
     return str(dates.format_datetime(to_user_timezone(value), format, locale=format_locale()))
 
 
+def duration(minutes: int | None) -> str:
+    """90 → "1 h 30 min" ("1 u 30 min" in Dutch): how people say a lesson's or a day's length,
+    and the one way hours are written everywhere (the pipeline, the hours log, the portal)."""
+    hours, rest = divmod(int(minutes or 0), 60)
+    if hours and rest:
+        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
+    if hours:
+        return _("%(hours)d h", hours=hours)
+    return _("%(minutes)d min", minutes=rest)
+
+
 def long_date(value: date | datetime | None) -> str:
     """8 February 2027 → "8 februari 2027" (nl) or "8 February 2027" (en)."""
     return format_day(value, LONG_DATE)
@@ -60,5 +73,6 @@ def register(app: Flask) -> None:
         "datetimeformat": format_moment,
         "long_date": long_date,
         "long_datetime": long_datetime,
+        "duration": duration,
     }
     app.jinja_env.filters.update(filters)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Enum, ForeignKey, Integer, Text
+from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_app.db import Base, UTCDateTime, utcnow
@@ -29,6 +29,10 @@ class HourEntry(Base):
     """A day or lesson the student logs; the mentor approves a week or rejects with a reason."""
 
     __tablename__ = "hour_entry"
+    # The coach's pipeline reads its totals and deciders from this index alone (migration 0012).
+    __table_args__ = (
+        Index("ix_hour_entry_pipeline", "placement_id", "decided_by_mentor_id", "state", "minutes"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id"), index=True)

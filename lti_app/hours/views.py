@@ -19,6 +19,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from lti_app import clock, db
+from lti_app.core.formats import duration
 from lti_app.guests.access import get_mentor_placement
 from lti_app.hours import reading, service
 from lti_app.hours.forms import (
@@ -43,19 +44,8 @@ STATE_LABELS = {
 }
 
 
-def duration(minutes: int | None) -> str:
-    """90 → "1 h 30 min": how people say a lesson's or a day's length."""
-    hours, rest = divmod(int(minutes or 0), 60)
-    if hours and rest:
-        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
-    if hours:
-        return _("%(hours)d h", hours=hours)
-    return _("%(minutes)d min", minutes=rest)
-
-
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    state.app.add_template_filter(duration, "duration")
     state.app.add_template_filter(lambda kind: str(KIND_LABELS[HourKind(kind)]), "hour_kind")
     state.app.add_template_filter(lambda st: str(STATE_LABELS[HourState(st)]), "hour_state")
 

@@ -17,11 +17,11 @@ from sqlalchemy import Integer, case, cast, func, or_, select, union
 from sqlalchemy import null as sa_null
 from sqlalchemy.orm import Session
 
-from lti_app.agreements.service import course_agreement_states
 from lti_app.db import utcnow
 from lti_app.guests.models import GuestSession, InvitationState, MentorInvitation
 from lti_app.hours.models import HourEntry, HourState
 from lti_app.notifications.models import BouncedAddress, MailState, OutgoingMail
+from lti_app.pipeline.needs import AgreementFacts, Need, course_agreements, needs_you
 from lti_app.placements.models import Placement, PlacementMentor, PlacementState, Track
 from lti_app.roster.models import Membership, Person, Role
 from lti_app.schools.models import Mentor, School
@@ -55,16 +55,21 @@ class PipelinePlacement:
     approved_minutes: int = 0
     pending_minutes: int = 0
     mentors: list[PipelineMentor] = field(default_factory=list)
-    agreement_state: str = "none"  # the newest agreement's AgreementState value, or "none"
-    agreement_signed: int = 0  # valid signatures on that agreement's own text (of 3)
+    agreement: AgreementFacts | None = None  # the newest agreement
 
     @property
-    def logged_hours(self) -> float:
-        return (self.approved_minutes + self.pending_minutes) / 60
+    def agreement_state(self) -> str:
+        """The newest agreement's AgreementState value, or "none"."""
+        return self.agreement.state if self.agreement else "none"
 
     @property
-    def pending_hours(self) -> float:
-        return self.pending_minutes / 60
+    def agreement_signed(self) -> int:
+        """Valid signatures on the newest agreement's own text (of 3)."""
+        return self.agreement.signed if self.agreement else 0
+
+    @property
+    def logged_minutes(self) -> int:
+        return self.approved_minutes + self.pending_minutes
 
 
 @dataclass(slots=True)
@@ -80,8 +85,15 @@ class PipelineRow:
         """The student's state at a glance: the placement that most needs attention."""
         if not self.placements:
             return "none"
+        return self.focus.state.value if self.focus else "none"
+
+    @property
+    def focus(self) -> PipelinePlacement | None:
+        """The placement that most needs attention (where the student's name leads)."""
+        if not self.placements:
+            return None
         order = (PlacementState.PROPOSED, PlacementState.RETURNED, PlacementState.APPROVED)
-        return min((p.state for p in self.placements), key=order.index).value
+        return min(self.placements, key=lambda p: order.index(p.state))
 
 
 @dataclass
@@ -124,7 +136,9 @@ class PipelineFilter:
 
 @dataclass
 class Pipeline:
-    rows: list[PipelineRow]  # after the filter
+    rows: list[PipelineRow]  # students with a placement, after the filter
+    unplaced: list[PipelineRow]  # students without one, after the filter (folded into one line)
+    needs: dict[str, list[Need]]  # what needs the coach by kind (whatever the filter), see needs
     total: int  # students before the filter
     counts: dict[str, int]  # students per state, before the filter
     schools: list[tuple[int, str]]  # schools of this course's placements, for the filter
@@ -188,6 +202,9 @@ def _signed_in(
         HourEntry.placement_id.in_(course_placements),
         HourEntry.decided_by_mentor_id.is_not(None),
     )
+    # DISTINCT in the branch: a mentor decides on many entries of a placement; the union would
+    # otherwise sort all of them (read from the index on hour_entry, not the table).
+    decided = decided.distinct()
     rows: Iterable[Any] = session.execute(union(used, live, decided))
     return {(row[0], row[1]) for row in rows}
 
@@ -198,13 +215,15 @@ def _effective_invitation(state: InvitationState, expires_at: datetime, now: dat
     return state.value
 
 
-def pipeline(session: Session, course_id: int, wanted: PipelineFilter) -> Pipeline:
+def pipeline(
+    session: Session, course_id: int, wanted: PipelineFilter, *, stale_days: int = 7
+) -> Pipeline:
     """One row per student of the course (including those who left, and anyone holding a
     placement here), with their placements, mentors, invitations and hours.
 
     A fixed number of statements whatever the course's size: students, placements (with school
     and student), mentors, latest invitations, hour totals, agreement states — each one query for
-    the whole course.
+    the whole course. ``stale_days``: an agreement nobody signed for longer needs the coach.
     """
     # Plain rows rather than ORM objects: for 300 students the difference is most of the time.
     memberships = session.execute(
@@ -216,6 +235,24 @@ def pipeline(session: Session, course_id: int, wanted: PipelineFilter) -> Pipeli
     rows: dict[int, PipelineRow] = {
         m.id: PipelineRow(m.id, _display_name(m), m.email or "", m.active) for m in memberships
     }
+    # Each placement's hour totals joined in (not a statement of their own), read from the index
+    # on hour_entry (placement_id, decided_by_mentor_id, state, minutes) alone.
+    hours = (
+        select(
+            HourEntry.placement_id,
+            func.sum(
+                case((HourEntry.state == HourState.APPROVED, HourEntry.minutes), else_=0)
+            ).label("approved"),
+            func.sum(
+                case((HourEntry.state == HourState.PENDING, HourEntry.minutes), else_=0)
+            ).label("pending"),
+        )
+        .where(
+            HourEntry.placement_id.in_(select(Placement.id).where(Placement.course_id == course_id))
+        )
+        .group_by(HourEntry.placement_id)
+        .subquery()
+    )
     placements = session.execute(
         select(Placement.id, Placement.state, Placement.track, Placement.school_id)
         .add_columns(
@@ -230,9 +267,12 @@ def pipeline(session: Session, course_id: int, wanted: PipelineFilter) -> Pipeli
             Person.family_name,
             Person.sub,
             Person.email,
+            hours.c.approved,
+            hours.c.pending,
         )
         .join(School, Placement.school_id == School.id)
         .join(Person, Placement.student_id == Person.id)
+        .outerjoin(hours, hours.c.placement_id == Placement.id)
         .where(Placement.course_id == course_id)
         .order_by(Placement.start_date.is_(None), Placement.start_date, Placement.id)
     )
@@ -248,6 +288,8 @@ def pipeline(session: Session, course_id: int, wanted: PipelineFilter) -> Pipeli
             start_date=p.start_date,
             end_date=p.end_date,
             planned_hours=p.planned_hours,
+            approved_minutes=int(p.approved or 0),
+            pending_minutes=int(p.pending or 0),
         )
         by_id[p.id] = item
         row = rows.get(p.student_id)
@@ -316,22 +358,8 @@ def pipeline(session: Session, course_id: int, wanted: PipelineFilter) -> Pipeli
         )
         by_id[placement_id].mentors.append(PipelineMentor(name or email, email, state, subject))
 
-    for placement_id, approved, pending in session.execute(
-        select(
-            HourEntry.placement_id,
-            func.sum(case((HourEntry.state == HourState.APPROVED, HourEntry.minutes), else_=0)),
-            func.sum(case((HourEntry.state == HourState.PENDING, HourEntry.minutes), else_=0)),
-        )
-        .join(Placement, HourEntry.placement_id == Placement.id)
-        .where(Placement.course_id == course_id)
-        .group_by(HourEntry.placement_id)
-    ):
-        by_id[placement_id].approved_minutes = int(approved or 0)
-        by_id[placement_id].pending_minutes = int(pending or 0)
-
-    for placement_id, (state, signed) in course_agreement_states(session, course_id).items():
-        by_id[placement_id].agreement_state = state
-        by_id[placement_id].agreement_signed = signed
+    for placement_id, facts in course_agreements(session, course_placements).items():
+        by_id[placement_id].agreement = facts
 
     everyone = sorted(rows.values(), key=lambda r: (not r.active, folded(r.name), r.person_id))
     counts: dict[str, int] = {"none": 0, **{s.value: 0 for s in PlacementState}}
@@ -340,8 +368,11 @@ def pipeline(session: Session, course_id: int, wanted: PipelineFilter) -> Pipeli
     schools = sorted(
         {(p.school_id, p.school_name) for p in by_id.values()}, key=lambda s: folded(s[1])
     )
+    shown = [r for r in everyone if wanted.matches(r)]
     return Pipeline(
-        rows=[r for r in everyone if wanted.matches(r)],
+        rows=[r for r in shown if r.placements],
+        unplaced=[r for r in shown if not r.placements],
+        needs=needs_you(everyone, now, stale_days),
         total=len(everyone),
         counts=counts,
         schools=schools,
