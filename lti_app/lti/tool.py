@@ -86,7 +86,7 @@ class Tool:
     def __init__(self, session: Session, store: StateStore):
         config = current_app.config
         self._session = session
-        self._config = DatabaseToolConf(session)
+        self._config = DatabaseToolConf(session, current_app.extensions["registrations"])
         self._request = _FlaskRequest(request_is_secure=config["COOKIE_SECURE"])
         self._storage = StoreLaunchData(store, config["LAUNCH_STATE_TTL_SECONDS"])
         self._sessions = SpendingSessionService(

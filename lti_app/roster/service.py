@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Row, Table, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Row, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from lti_app.db import utcnow
+from lti_app.lti.known import KnownPlatform
 from lti_app.lti.models import Platform
 from lti_app.lti.services import LtiServices
 from lti_app.roster.models import Course, Membership, Person, Role, RoleSource
@@ -29,15 +30,48 @@ def _text(value: Any, limit: int) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
+# A returning member's last launch is stamped at most this often, so that launching again
+# (pages reloaded, several tabs) writes nothing. A roster sync keeps active whoever launched
+# this long before it began (see _deactivate), so a launch during a sync still counts.
+LAUNCH_STAMP_INTERVAL = timedelta(minutes=5)
+
+
 def record_launch(
-    session: Session, platform: Platform, claims: Mapping[str, Any], role: Role
+    session: Session, platform: Platform | KnownPlatform, claims: Mapping[str, Any], role: Role
 ) -> tuple[Person, Course | None, Membership | None]:
-    """Create or update the person, course and membership a verified launch describes."""
-    person = session.scalars(
-        select(Person).where(Person.issuer == platform.issuer, Person.sub == claims["sub"])
-    ).first()
+    """Create or update the person, course and membership a verified launch describes.
+
+    A returning member is read in one statement, and nothing is written when nothing changed
+    (but ``last_launch_at``, every ``LAUNCH_STAMP_INTERVAL``).
+    """
+    sub = str(claims["sub"])
+    context = claims.get(CLAIM + "context") or {}
+    context_id = str(context["id"]) if isinstance(context, Mapping) and context.get("id") else None
+    person: Person | None = None
+    course: Course | None = None
+    membership: Membership | None = None
+    membership_read = False
+    if context_id is not None:
+        # Person ⋈ course ⟕ membership: one round trip when both are known already.
+        row = session.execute(
+            select(Person, Course, Membership)
+            .select_from(Person)
+            .join(Course, and_(Course.platform_id == platform.id, Course.context_id == context_id))
+            .outerjoin(
+                Membership,
+                and_(Membership.course_id == Course.id, Membership.person_id == Person.id),
+            )
+            .where(Person.issuer == platform.issuer, Person.sub == sub)
+        ).first()
+        if row is not None:
+            person, course, membership = row
+            membership_read = True
     if person is None:
-        person = Person(issuer=platform.issuer, sub=str(claims["sub"]))
+        person = session.scalars(
+            select(Person).where(Person.issuer == platform.issuer, Person.sub == sub)
+        ).first()
+    if person is None:
+        person = Person(issuer=platform.issuer, sub=sub)
         session.add(person)
     person.name = _text(claims.get("name"), 300) or person.name
     person.given_name = _text(claims.get("given_name"), 200) or person.given_name
@@ -47,17 +81,16 @@ def record_launch(
     locale = _text((claims.get(CLAIM + "launch_presentation") or {}).get("locale"), 20)
     person.locale = locale or person.locale
 
-    context = claims.get(CLAIM + "context") or {}
-    if not isinstance(context, Mapping) or not context.get("id"):
+    if context_id is None:
         session.flush()
         return person, None, None
-    course = session.scalars(
-        select(Course).where(
-            Course.platform_id == platform.id, Course.context_id == str(context["id"])
-        )
-    ).first()
+    assert isinstance(context, Mapping)
     if course is None:
-        course = Course(platform_id=platform.id, context_id=str(context["id"])[:500])
+        course = session.scalars(
+            select(Course).where(Course.platform_id == platform.id, Course.context_id == context_id)
+        ).first()
+    if course is None:
+        course = Course(platform_id=platform.id, context_id=context_id[:500])
         session.add(course)
     course.title = _text(context.get("title"), 500) or course.title
     course.label = _text(context.get("label"), 200) or course.label
@@ -68,8 +101,7 @@ def record_launch(
     if isinstance(ags, Mapping) and isinstance(ags.get("lineitems"), str):
         course.ags_lineitems_url = ags["lineitems"][:1000]
 
-    membership = None
-    if person.id is not None and course.id is not None:  # both known: maybe a membership too
+    if not membership_read and person.id is not None and course.id is not None:
         membership = session.scalars(
             select(Membership).where(
                 Membership.course_id == course.id, Membership.person_id == person.id
@@ -83,9 +115,14 @@ def record_launch(
     membership.role = role
     membership.role_source = RoleSource.LAUNCH
     membership.launch_role = role
-    membership.lti_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
+    lti_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
+    if membership.lti_roles != lti_roles:
+        membership.lti_roles = lti_roles
     membership.active = True
-    membership.last_launch_at = utcnow()
+    now = utcnow()
+    stamped = membership.last_launch_at
+    if stamped is None or not timedelta(0) <= now - stamped < LAUNCH_STAMP_INTERVAL:
+        membership.last_launch_at = now
     session.flush()
     return person, course, membership
 
@@ -336,7 +373,9 @@ def _roster_role(row: Row[Any], listed: NrpsMember) -> tuple[Role, list[str], Ro
 
 def _deactivate(session: Session, membership_ids: Sequence[int], started: datetime) -> int:
     """Mark memberships the LMS no longer lists inactive, unless their person launched since
-    the sync began (checked in the statement: a launch may land while we write)."""
+    the sync began (checked in the statement: a launch may land while we write). A launch is
+    stamped at most every LAUNCH_STAMP_INTERVAL, so one stamped that long before counts too."""
+    launched_since = started - LAUNCH_STAMP_INTERVAL
     count = 0
     for chunk in _batches(membership_ids, BATCH):
         result = session.execute(
@@ -344,7 +383,9 @@ def _deactivate(session: Session, membership_ids: Sequence[int], started: dateti
             .where(
                 Membership.id.in_(chunk),
                 Membership.active.is_(True),
-                or_(Membership.last_launch_at.is_(None), Membership.last_launch_at < started),
+                or_(
+                    Membership.last_launch_at.is_(None), Membership.last_launch_at < launched_since
+                ),
             )
             .values(active=False, updated_at=utcnow()),
             execution_options={"synchronize_session": False},
