@@ -33,9 +33,9 @@ from lti_app.lti.framing import FRAME_ORIGINS, launch_frame_origins
 from lti_app.lti.message_launch import StateCookieMissing
 from lti_app.lti.relaunch import platform_launch_url
 from lti_app.lti.tool import LOGIN_PARAMS, MESSAGE_TYPE, current_tool
+from lti_app.roster.launches import record_launch
 from lti_app.roster.models import Role
 from lti_app.roster.roles import map_roles
-from lti_app.roster.service import record_launch
 from lti_app.roster.sync import request_sync
 from lti_app.security import ROLE_PERMISSIONS, Permission, public
 

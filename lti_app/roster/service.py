@@ -1,5 +1,5 @@
-"""Roster domain logic: who is in which course. ``record_launch`` writes what a launch showed,
-``sync_roster`` what the LMS's roster (NRPS) lists.
+"""Roster domain logic: who is in which course. ``record_launch`` (in ``roster.launches``)
+writes what a launch showed, ``sync_roster`` what the LMS's roster (NRPS) lists.
 
 Reading (``get_*``) is kept apart from asking the LMS (``fetch_*``, in ``roster.nrps``).
 """
@@ -8,123 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Row, Table, and_, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Row, Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from lti_app.db import utcnow
-from lti_app.lti.known import KnownPlatform
 from lti_app.lti.models import Platform
 from lti_app.lti.services import LtiServices
+from lti_app.roster.launches import LAUNCH_STAMP_INTERVAL, record_launch
 from lti_app.roster.models import Course, Membership, Person, Role, RoleSource
 from lti_app.roster.nrps import NrpsMember, fetch_members
 
-CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-
-
-def _text(value: Any, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
-
-
-# A returning member's last launch is stamped at most this often, so that launching again
-# (pages reloaded, several tabs) writes nothing. A roster sync keeps active whoever launched
-# this long before it began (see _deactivate), so a launch during a sync still counts.
-LAUNCH_STAMP_INTERVAL = timedelta(minutes=5)
-
-
-def record_launch(
-    session: Session, platform: Platform | KnownPlatform, claims: Mapping[str, Any], role: Role
-) -> tuple[Person, Course | None, Membership | None]:
-    """Create or update the person, course and membership a verified launch describes.
-
-    A returning member is read in one statement, and nothing is written when nothing changed
-    (but ``last_launch_at``, every ``LAUNCH_STAMP_INTERVAL``).
-    """
-    sub = str(claims["sub"])
-    context = claims.get(CLAIM + "context") or {}
-    context_id = str(context["id"]) if isinstance(context, Mapping) and context.get("id") else None
-    person: Person | None = None
-    course: Course | None = None
-    membership: Membership | None = None
-    membership_read = False
-    if context_id is not None:
-        # Person ⋈ course ⟕ membership: one round trip when both are known already.
-        row = session.execute(
-            select(Person, Course, Membership)
-            .select_from(Person)
-            .join(Course, and_(Course.platform_id == platform.id, Course.context_id == context_id))
-            .outerjoin(
-                Membership,
-                and_(Membership.course_id == Course.id, Membership.person_id == Person.id),
-            )
-            .where(Person.issuer == platform.issuer, Person.sub == sub)
-        ).first()
-        if row is not None:
-            person, course, membership = row
-            membership_read = True
-    if person is None:
-        person = session.scalars(
-            select(Person).where(Person.issuer == platform.issuer, Person.sub == sub)
-        ).first()
-    if person is None:
-        person = Person(issuer=platform.issuer, sub=sub)
-        session.add(person)
-    person.name = _text(claims.get("name"), 300) or person.name
-    person.given_name = _text(claims.get("given_name"), 200) or person.given_name
-    person.family_name = _text(claims.get("family_name"), 200) or person.family_name
-    email = _text(claims.get("email"), 320)
-    person.email = email or person.email
-    locale = _text((claims.get(CLAIM + "launch_presentation") or {}).get("locale"), 20)
-    person.locale = locale or person.locale
-
-    if context_id is None:
-        session.flush()
-        return person, None, None
-    assert isinstance(context, Mapping)
-    if course is None:
-        course = session.scalars(
-            select(Course).where(Course.platform_id == platform.id, Course.context_id == context_id)
-        ).first()
-    if course is None:
-        course = Course(platform_id=platform.id, context_id=context_id[:500])
-        session.add(course)
-    course.title = _text(context.get("title"), 500) or course.title
-    course.label = _text(context.get("label"), 200) or course.label
-    nrps = claims.get(NRPS) or {}
-    if isinstance(nrps, Mapping) and isinstance(nrps.get("context_memberships_url"), str):
-        course.nrps_url = nrps["context_memberships_url"][:1000]
-    ags = claims.get(AGS) or {}
-    if isinstance(ags, Mapping) and isinstance(ags.get("lineitems"), str):
-        course.ags_lineitems_url = ags["lineitems"][:1000]
-
-    if not membership_read and person.id is not None and course.id is not None:
-        membership = session.scalars(
-            select(Membership).where(
-                Membership.course_id == course.id, Membership.person_id == person.id
-            )
-        ).first()
-    if membership is None:
-        membership = Membership(course=course, person=person, role=role)
-        session.add(membership)
-    # Her own launch is the LMS telling us about her directly: it may lower a role too, and it
-    # replaces a coach's correction (roster/corrections.py).
-    membership.role = role
-    membership.role_source = RoleSource.LAUNCH
-    membership.launch_role = role
-    lti_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
-    if membership.lti_roles != lti_roles:
-        membership.lti_roles = lti_roles
-    membership.active = True
-    now = utcnow()
-    stamped = membership.last_launch_at
-    if stamped is None or not timedelta(0) <= now - stamped < LAUNCH_STAMP_INTERVAL:
-        membership.last_launch_at = now
-    session.flush()
-    return person, course, membership
+__all__ = ["record_launch"]  # its home is roster.launches; callers found it here
 
 
 def get_course(session: Session, course_id: int) -> Course | None:
