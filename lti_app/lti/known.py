@@ -60,7 +60,7 @@ class Registrations:
     ):
         self._ttl = ttl
         self._max = max_entries
-        self._now = monotonic
+        self.clock = monotonic  # tests move it on
         self._lock = threading.Lock()
         self._entries: dict[Hashable, tuple[float, Any]] = {}
 
@@ -69,7 +69,7 @@ class Registrations:
             self._entries.clear()
 
     def _cached(self, key: Hashable, load: Callable[[], Any]) -> Any:
-        now = self._now()
+        now = self.clock()
         with self._lock:
             hit = self._entries.get(key)
         if hit is not None and hit[0] > now:
