@@ -63,7 +63,8 @@ def configure(app: Flask, overrides: Mapping[str, Any]) -> None:
         WTF_CSRF_SSL_STRICT=False,  # Referer is often stripped inside LMS iframes
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         MAX_FORM_MEMORY_SIZE=4 * 1024 * 1024,
-        RATELIMIT_STORAGE_URI=settings.REDIS_URL or "memory://",
+        # Without Redis: process memory, swept inline rather than by a thread per request.
+        RATELIMIT_STORAGE_URI=settings.REDIS_URL or "driehoek-memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         CACHE_TYPE="RedisCache" if settings.REDIS_URL else "SimpleCache",
         CACHE_REDIS_URL=settings.REDIS_URL,
@@ -92,6 +93,10 @@ def register_extensions(app: Flask) -> None:
     from lti_app.lti.state import DatabaseStateStore, RedisStateStore
 
     db.init_app(app)
+    from lti_app.lti.known import Registrations, forget_on_commit
+
+    app.extensions["registrations"] = Registrations()
+    forget_on_commit(app.extensions["db_sessionmaker"], app.extensions["registrations"])
     if app.config["REDIS_URL"]:
         import redis
 

@@ -9,6 +9,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
+from lti_app.core import ratelimits  # noqa: F401 - registers the driehoek-memory:// storage
+
 babel = Babel()
 cache = Cache()
 csrf = CSRFProtect()

@@ -29,13 +29,13 @@ from lti_app import db
 from lti_app.colleges.service import programme_named
 from lti_app.errors import LaunchError, LaunchForbidden
 from lti_app.extensions import csrf, limiter, login_manager
-from lti_app.lti.framing import learn_origin
+from lti_app.lti.framing import FRAME_ORIGINS, launch_frame_origins
 from lti_app.lti.message_launch import StateCookieMissing
 from lti_app.lti.relaunch import platform_launch_url
 from lti_app.lti.tool import LOGIN_PARAMS, MESSAGE_TYPE, current_tool
+from lti_app.roster.launches import record_launch
 from lti_app.roster.models import Role
 from lti_app.roster.roles import map_roles
-from lti_app.roster.service import record_launch
 from lti_app.roster.sync import request_sync
 from lti_app.security import ROLE_PERMISSIONS, Permission, public
 
@@ -124,7 +124,9 @@ def launch() -> Any:
         if isinstance(named, str) and named.strip():
             # The LMS link names the course's programme: no need to ask the coach.
             course.programme = programme_named(s, platform.college_id, named[:200])
-    learn_origin(platform, request.headers.get("Origin"))
+    frame_origins = launch_frame_origins(
+        s, current_app.extensions["registrations"], platform, request.headers.get("Origin")
+    )
     if course is not None and role is not Role.STUDENT:
         # A coach's launch keeps the roster fresh, at most every ROSTER_SYNC_MINUTES.
         minutes = current_app.config["ROSTER_SYNC_MINUTES"]
@@ -139,6 +141,7 @@ def launch() -> Any:
     session["college_id"] = platform.college_id
     session["locale"] = _locale_from(person.locale)
     session["launch_id"] = message_launch.get_launch_id()
+    session[FRAME_ORIGINS] = frame_origins
     current_app.logger.info(
         "launch ok: person %s as %s in course %s", person.id, role.value, session["course_id"]
     )

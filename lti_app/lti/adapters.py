@@ -18,12 +18,11 @@ from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.registration import Registration
 from pylti1p3.session import SessionService
 from pylti1p3.tool_config import ToolConfAbstract
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_app.extensions import cache
 from lti_app.lti import keys
-from lti_app.lti.models import Deployment, Platform
+from lti_app.lti.known import KnownPlatform, Registrations
 from lti_app.lti.state import StateStore
 
 KEY_SET_CACHE_SECONDS = 3600
@@ -44,34 +43,26 @@ class _LazyKeyRegistration(Registration):
 
 
 class DatabaseToolConf(ToolConfAbstract[_FlaskRequest]):
-    """Registrations and deployments from the database, with the tool's active signing key."""
+    """Registrations and deployments from the database (kept briefly per process, see
+    ``lti.known``), with the tool's active signing key."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, registrations: Registrations):
         super().__init__()
         self._session = session
-        self._platform_cache: dict[tuple[str, str | None], Platform | None] = {}
+        self._registrations = registrations
         self.issuers_relation_types = {}
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False  # always look up by issuer *and* client id
 
-    def _platforms(self, iss: str, client_id: str | None) -> list[Platform]:
+    def platform(self, iss: str, client_id: str | None) -> KnownPlatform | None:
         if not _storable(iss) or (client_id is not None and not _storable(client_id)):
-            return []
-        query = select(Platform).where(Platform.issuer == iss)
-        if client_id:
-            query = query.where(Platform.client_id == client_id)
-        return list(self._session.scalars(query))
+            return None
+        found = self._registrations.platforms(self._session, iss, client_id)
+        # Without a client id the issuer alone must be unambiguous.
+        return found[0] if len(found) == 1 else None
 
-    def platform(self, iss: str, client_id: str | None) -> Platform | None:
-        key = (iss, client_id)
-        if key not in self._platform_cache:
-            found = self._platforms(iss, client_id)
-            # Without a client id the issuer alone must be unambiguous.
-            self._platform_cache[key] = found[0] if len(found) == 1 else None
-        return self._platform_cache[key]
-
-    def _registration(self, platform: Platform) -> Registration:
+    def _registration(self, platform: KnownPlatform) -> Registration:
         registration = _LazyKeyRegistration(self._session)
         registration.set_issuer(platform.issuer).set_client_id(platform.client_id)
         registration.set_auth_login_url(platform.auth_login_url)
@@ -100,12 +91,9 @@ class DatabaseToolConf(ToolConfAbstract[_FlaskRequest]):
         platform = self.platform(iss, client_id)
         if platform is None or not _storable(deployment_id):
             return None
-        found = self._session.scalars(
-            select(Deployment).where(
-                Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
-            )
-        ).first()
-        return LtiDeployment().set_deployment_id(deployment_id) if found else None
+        if not self._registrations.has_deployment(self._session, platform, deployment_id):
+            return None
+        return LtiDeployment().set_deployment_id(deployment_id)
 
 
 class StoreLaunchData(LaunchDataStorage[Any]):

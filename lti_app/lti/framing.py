@@ -10,6 +10,10 @@
   registration) hold no personal data and are opened by any registered LMS: framed by anyone.
 - Every page shown to someone signed in is ``Cache-Control: no-store``: personal data stays out
   of shared and back-button caches.
+
+A launch works out its college's origins once (``launch_frame_origins``) and keeps them in the
+signed session, so the pages after it ask the database nothing for their header; an origin an
+operator adds applies from the next launch on.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ import re
 from urllib.parse import urlsplit
 
 from flask import Response, request
+from flask import session as browser_session
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from lti_app.lti.known import KnownPlatform, Registrations
 from lti_app.lti.models import Platform
 
 MAX_ORIGINS = 20
@@ -50,7 +56,30 @@ def learn_origin(platform: Platform, header: str | None) -> None:
     platform.origins = [*known, origin]
 
 
-def platform_origins(platform: Platform) -> set[str]:
+FRAME_ORIGINS = "frame_origins"  # the session key
+
+
+def launch_frame_origins(
+    session: Session, registrations: Registrations, platform: KnownPlatform, header: str | None
+) -> list[str]:
+    """Learn the origin a verified launch of ``platform`` came from (writing only when it is
+    new), and the origins that may frame the launched person's pages: their college's."""
+    origin = origin_of(header) if header and header != "null" else None
+    fresh = set()
+    if (
+        origin is not None
+        and origin not in platform.origins
+        and len(platform.origins) < MAX_ORIGINS
+    ):
+        row = session.get(Platform, platform.id)
+        if row is not None:
+            learn_origin(row, header)
+            fresh = platform_origins(row)
+    known = registrations.college_origins(session, platform.college_id, platform_origins)
+    return sorted(set(known) | platform_origins(platform) | fresh)
+
+
+def platform_origins(platform: Platform | KnownPlatform) -> set[str]:
     found = {o for o in (platform.origins or []) if _ORIGIN.match(o)}
     for url in (platform.issuer, platform.auth_login_url):
         origin = origin_of(url)
@@ -73,6 +102,9 @@ def frame_ancestors(session: Session, college_id: int | None) -> str:
     if blueprint in NEVER_FRAMED_BLUEPRINTS or guest:
         return "'none'"
     if current_user.is_authenticated:
+        kept = browser_session.get(FRAME_ORIGINS)
+        if isinstance(kept, list):  # set at launch
+            return " ".join(o for o in kept if isinstance(o, str) and _ORIGIN.match(o)) or "'none'"
         try:
             origins = college_origins(session, college_id) if college_id is not None else []
         except SQLAlchemyError:  # the database is down: the error page is framed by no one

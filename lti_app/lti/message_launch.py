@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from jwcrypto.jwk import JWK
@@ -176,7 +177,7 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         try:
             jwt.decode(
                 self._get_id_token(),
-                public_key,
+                _loaded_public_key(public_key),
                 algorithms=[alg],
                 audience=self.get_client_id(),
                 issuer=self._registration.get_issuer(),
@@ -263,6 +264,12 @@ def _matching_key(key_set: Any, header: Mapping[str, Any]) -> tuple[str, str]:
 def _pem(jwk_json: str) -> str:
     # Converting a JWK to PEM costs more than verifying the signature; platforms reuse keys.
     return str(JWK.from_json(jwk_json).export_to_pem().decode())
+
+
+@functools.lru_cache(maxsize=64)
+def _loaded_public_key(pem: str) -> Any:
+    # Parsing the PEM on every launch cost as much as checking the signature with it.
+    return serialization.load_pem_public_key(pem.encode())
 
 
 def same_origin(url: str, base: str) -> bool:

@@ -6,15 +6,17 @@ Login and launch may reach different processes, so nothing here lives in process
 
 from __future__ import annotations
 
+import functools
 import json
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from lti_app.db import utcnow
+from lti_app.db import UTCDateTime, utcnow
 from lti_app.lti.models import LaunchState
 
 
@@ -26,41 +28,44 @@ class StateStore(Protocol):
 
 
 class DatabaseStateStore:
-    """Each call commits in a session of its own, so a failed launch cannot roll back a nonce."""
+    """Each call commits in a transaction of its own, so a failed launch cannot roll back a
+    nonce. Plain connections (no ORM session): the login and the launch pay one statement each.
+
+    On PostgreSQL ``put`` commits without waiting for the WAL flush (``synchronous_commit``
+    off for that transaction): a state lost in a crash only means the person launches again.
+    ``take`` waits as usual, so a spent nonce stays spent.
+    """
 
     def __init__(self, make_session: sessionmaker[Session]):
         self._make_session = make_session
+        self._engine: Engine = make_session.kw["bind"]
 
     def put(self, key: str, value: Any, ttl: int) -> None:
         # One upsert statement: two launches caching the same key set at once must not
         # collide on the primary key (a read-then-insert did, with a 500 for one of them).
         expires = utcnow() + timedelta(seconds=ttl)
-        with self._make_session() as s, s.begin():
-            s.execute(_upsert(s.get_bind().dialect.name, key, value, expires))
+        dialect = self._engine.dialect.name
+        with self._engine.begin() as conn:
+            if dialect == "postgresql":
+                conn.execute(_NO_WAL_WAIT)
+            conn.execute(_upsert(dialect), {"key": key, "value": value, "expires_at": expires})
 
     def get(self, key: str) -> Any:
         if "\x00" in key:  # from a request; PostgreSQL would refuse it with an error
             return None
-        with self._make_session() as s:
-            row = s.execute(
-                select(LaunchState.value).where(
-                    LaunchState.key == key, LaunchState.expires_at > utcnow()
-                )
-            ).first()
-            return None if row is None else row[0]
+        with self._engine.connect() as conn:
+            row = conn.execute(_GET, {"key": key, "now": utcnow()}).first()
+            conn.rollback()
+        return None if row is None else row[0]
 
     def take(self, key: str) -> Any:
         # DELETE … RETURNING is atomic on PostgreSQL and SQLite: of two racing launches with
         # the same nonce, exactly one gets the row back.
         if "\x00" in key:
             return None
-        with self._make_session() as s, s.begin():
-            row = s.execute(
-                delete(LaunchState)
-                .where(LaunchState.key == key)
-                .returning(LaunchState.value, LaunchState.expires_at)
-            ).first()
-        if row is None or row[1] <= utcnow():
+        with self._engine.begin() as conn:
+            row = conn.execute(_TAKE, {"key": key}).first()
+        if row is None or _aware(row[1]) <= utcnow():
             return None
         return row[0]
 
@@ -70,18 +75,35 @@ class DatabaseStateStore:
             return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _upsert(dialect: str, key: str, value: Any, expires: datetime) -> Any:
+_STATE = cast(Table, LaunchState.__table__)
+_NO_WAL_WAIT = text("SET LOCAL synchronous_commit = off")
+_GET = select(_STATE.c.value).where(
+    _STATE.c.key == bindparam("key"), _STATE.c.expires_at > bindparam("now", type_=UTCDateTime)
+)
+_TAKE = (
+    delete(_STATE)
+    .where(_STATE.c.key == bindparam("key"))
+    .returning(_STATE.c.value, _STATE.c.expires_at)
+)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@functools.cache
+def _upsert(dialect: str) -> Any:
     """INSERT … ON CONFLICT (key) DO UPDATE, in the two dialects Driehoek runs on."""
     if dialect == "postgresql":
-        pg = postgresql.insert(LaunchState).values(key=key, value=value, expires_at=expires)
+        pg = postgresql.insert(_STATE)
         return pg.on_conflict_do_update(
-            index_elements=[LaunchState.key],
+            index_elements=[_STATE.c.key],
             set_={"value": pg.excluded.value, "expires_at": pg.excluded.expires_at},
         )
     if dialect == "sqlite":
-        lite = sqlite.insert(LaunchState).values(key=key, value=value, expires_at=expires)
+        lite = sqlite.insert(_STATE)
         return lite.on_conflict_do_update(
-            index_elements=[LaunchState.key],
+            index_elements=[_STATE.c.key],
             set_={"value": lite.excluded.value, "expires_at": lite.excluded.expires_at},
         )
     raise NotImplementedError(f"launch state on {dialect} is not supported")

@@ -86,7 +86,7 @@ class Tool:
     def __init__(self, session: Session, store: StateStore):
         config = current_app.config
         self._session = session
-        self._config = DatabaseToolConf(session)
+        self._config = DatabaseToolConf(session, current_app.extensions["registrations"])
         self._request = _FlaskRequest(request_is_secure=config["COOKIE_SECURE"])
         self._storage = StoreLaunchData(store, config["LAUNCH_STATE_TTL_SECONDS"])
         self._sessions = SpendingSessionService(
@@ -95,7 +95,7 @@ class Tool:
         self._cookies = PartitionedCookieService(
             self._request, config["COOKIE_SECURE"], config["LAUNCH_STATE_TTL_SECONDS"]
         )
-        self._http = outbound.session_from_config(config)
+        self._http = _KeySetFetcher(config)
 
     @property
     def tool_conf(self) -> DatabaseToolConf:
@@ -193,6 +193,20 @@ class Tool:
     def apply_cookies(self, response: Response) -> Response:
         self._cookies.update_response(response)
         return response
+
+
+class _KeySetFetcher:
+    """The outbound HTTP session, made only when a key set must be fetched: most launches find
+    it cached, and making a session (adapters, retries) cost a launch more than checking it."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        self._config = config
+        self._session: outbound.OutboundSession | None = None
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        if self._session is None:
+            self._session = outbound.session_from_config(self._config)
+        return self._session.get(url, **kwargs)
 
 
 def _aud(launch_data: Mapping[str, Any]) -> str:

@@ -1,5 +1,5 @@
-"""Roster domain logic: who is in which course. ``record_launch`` writes what a launch showed,
-``sync_roster`` what the LMS's roster (NRPS) lists.
+"""Roster domain logic: who is in which course. ``record_launch`` (in ``roster.launches``)
+writes what a launch showed, ``sync_roster`` what the LMS's roster (NRPS) lists.
 
 Reading (``get_*``) is kept apart from asking the LMS (``fetch_*``, in ``roster.nrps``).
 """
@@ -17,77 +17,11 @@ from sqlalchemy.orm import Session, contains_eager
 from lti_app.db import utcnow
 from lti_app.lti.models import Platform
 from lti_app.lti.services import LtiServices
+from lti_app.roster.launches import LAUNCH_STAMP_INTERVAL, record_launch
 from lti_app.roster.models import Course, Membership, Person, Role, RoleSource
 from lti_app.roster.nrps import NrpsMember, fetch_members
 
-CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-
-
-def _text(value: Any, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
-
-
-def record_launch(
-    session: Session, platform: Platform, claims: Mapping[str, Any], role: Role
-) -> tuple[Person, Course | None, Membership | None]:
-    """Create or update the person, course and membership a verified launch describes."""
-    person = session.scalars(
-        select(Person).where(Person.issuer == platform.issuer, Person.sub == claims["sub"])
-    ).first()
-    if person is None:
-        person = Person(issuer=platform.issuer, sub=str(claims["sub"]))
-        session.add(person)
-    person.name = _text(claims.get("name"), 300) or person.name
-    person.given_name = _text(claims.get("given_name"), 200) or person.given_name
-    person.family_name = _text(claims.get("family_name"), 200) or person.family_name
-    email = _text(claims.get("email"), 320)
-    person.email = email or person.email
-    locale = _text((claims.get(CLAIM + "launch_presentation") or {}).get("locale"), 20)
-    person.locale = locale or person.locale
-
-    context = claims.get(CLAIM + "context") or {}
-    if not isinstance(context, Mapping) or not context.get("id"):
-        session.flush()
-        return person, None, None
-    course = session.scalars(
-        select(Course).where(
-            Course.platform_id == platform.id, Course.context_id == str(context["id"])
-        )
-    ).first()
-    if course is None:
-        course = Course(platform_id=platform.id, context_id=str(context["id"])[:500])
-        session.add(course)
-    course.title = _text(context.get("title"), 500) or course.title
-    course.label = _text(context.get("label"), 200) or course.label
-    nrps = claims.get(NRPS) or {}
-    if isinstance(nrps, Mapping) and isinstance(nrps.get("context_memberships_url"), str):
-        course.nrps_url = nrps["context_memberships_url"][:1000]
-    ags = claims.get(AGS) or {}
-    if isinstance(ags, Mapping) and isinstance(ags.get("lineitems"), str):
-        course.ags_lineitems_url = ags["lineitems"][:1000]
-
-    membership = None
-    if person.id is not None and course.id is not None:  # both known: maybe a membership too
-        membership = session.scalars(
-            select(Membership).where(
-                Membership.course_id == course.id, Membership.person_id == person.id
-            )
-        ).first()
-    if membership is None:
-        membership = Membership(course=course, person=person, role=role)
-        session.add(membership)
-    # Her own launch is the LMS telling us about her directly: it may lower a role too, and it
-    # replaces a coach's correction (roster/corrections.py).
-    membership.role = role
-    membership.role_source = RoleSource.LAUNCH
-    membership.launch_role = role
-    membership.lti_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
-    membership.active = True
-    membership.last_launch_at = utcnow()
-    session.flush()
-    return person, course, membership
+__all__ = ["record_launch"]  # its home is roster.launches; callers found it here
 
 
 def get_course(session: Session, course_id: int) -> Course | None:
@@ -336,7 +270,9 @@ def _roster_role(row: Row[Any], listed: NrpsMember) -> tuple[Role, list[str], Ro
 
 def _deactivate(session: Session, membership_ids: Sequence[int], started: datetime) -> int:
     """Mark memberships the LMS no longer lists inactive, unless their person launched since
-    the sync began (checked in the statement: a launch may land while we write)."""
+    the sync began (checked in the statement: a launch may land while we write). A launch is
+    stamped at most every LAUNCH_STAMP_INTERVAL, so one stamped that long before counts too."""
+    launched_since = started - LAUNCH_STAMP_INTERVAL
     count = 0
     for chunk in _batches(membership_ids, BATCH):
         result = session.execute(
@@ -344,7 +280,9 @@ def _deactivate(session: Session, membership_ids: Sequence[int], started: dateti
             .where(
                 Membership.id.in_(chunk),
                 Membership.active.is_(True),
-                or_(Membership.last_launch_at.is_(None), Membership.last_launch_at < started),
+                or_(
+                    Membership.last_launch_at.is_(None), Membership.last_launch_at < launched_since
+                ),
             )
             .values(active=False, updated_at=utcnow()),
             execution_options={"synchronize_session": False},
