@@ -29,7 +29,7 @@ class HourEntry(Base):
     """A day or lesson the student logs; the mentor approves a week or rejects with a reason."""
 
     __tablename__ = "hour_entry"
-    # The coach's pipeline reads its totals and deciders from this index alone (migration 0012).
+    # The coach's pipeline reads its totals and deciders from this index alone (migration 0011).
     __table_args__ = (
         Index("ix_hour_entry_pipeline", "placement_id", "decided_by_mentor_id", "state", "minutes"),
     )

@@ -1,6 +1,6 @@
 """hour_entry index for the coach's pipeline: its hour totals and the mentors who decided
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-07 19:50:00
 
@@ -12,7 +12,7 @@ Plain columns in a plain B-tree: the same on SQLite and PostgreSQL.
 
 from alembic import op
 
-revision = "0012"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
