@@ -33,22 +33,38 @@ from bench.seed import context_id, student_name, student_sub
 from tests.lms import INSTRUCTOR, LEARNER, Person, TestLMS
 
 # (label, module, attribute path): the functions whose time the split reports. A name that
-# moved (the code is being restructured) is skipped, not an error.
+# moved stops the profile with its name, rather than leaving a row out unnoticed.
 SPLIT = [
-    ("token: whole validate()", "lti_app.lti.tool", "HardenedMessageLaunch.validate"),
-    ("token: state check", "lti_app.lti.tool", "HardenedMessageLaunch.validate_state"),
-    ("token: key lookup (JWKS)", "lti_app.lti.tool", "HardenedMessageLaunch.get_public_key"),
-    ("token: signature", "lti_app.lti.tool", "HardenedMessageLaunch.validate_jwt_signature"),
-    ("token: nonce spend", "lti_app.lti.tool", "HardenedMessageLaunch.validate_nonce"),
-    ("token: save launch data", "lti_app.lti.tool", "HardenedMessageLaunch.save_launch_data"),
-    ("token: deployment", "lti_app.lti.tool", "HardenedMessageLaunch.validate_deployment"),
-    ("record person+membership", "lti_app.lti.views", "record_launch"),
-    ("platform lookup", "lti_app.lti.tool", "DatabaseToolConf.platform"),
-    ("roster sync request", "lti_app.lti.views", "request_sync"),
-    ("sign in (login_user)", "lti_app.lti.views", "login_user"),
-    ("pipeline: queries", "lti_app.placements.service", "pipeline"),
-    ("pipeline: staff query", "lti_app.placements.service", "course_people"),
-    ("render_template", "lti_app.placements.views", "render_template"),
+    ("token: whole validate()", "lti_app.lti.message_launch", "HardenedMessageLaunch.validate"),
+    ("token: state check", "lti_app.lti.message_launch", "HardenedMessageLaunch.validate_state"),
+    (
+        "token: key lookup (JWKS)",
+        "lti_app.lti.message_launch",
+        "HardenedMessageLaunch.get_public_key",
+    ),
+    (
+        "token: signature",
+        "lti_app.lti.message_launch",
+        "HardenedMessageLaunch.validate_jwt_signature",
+    ),
+    ("token: nonce spend", "lti_app.lti.message_launch", "HardenedMessageLaunch.validate_nonce"),
+    (
+        "token: save launch data",
+        "lti_app.lti.message_launch",
+        "HardenedMessageLaunch.save_launch_data",
+    ),
+    (
+        "token: deployment",
+        "lti_app.lti.message_launch",
+        "HardenedMessageLaunch.validate_deployment",
+    ),
+    ("record person+membership", "lti_app.launch.views", "record_launch"),
+    ("platform lookup", "lti_app.lti.adapters", "DatabaseToolConf.platform"),
+    ("roster sync request", "lti_app.launch.views", "request_sync"),
+    ("sign in (login_user)", "lti_app.launch.views", "login_user"),
+    ("pipeline: queries", "lti_app.pipeline.service", "pipeline"),
+    ("pipeline: staff query", "lti_app.pipeline.views", "course_people"),
+    ("render_template", "lti_app.pipeline.views", "render_template"),
     ("session commit", "sqlalchemy.orm.session", "Session.commit"),
 ]
 
@@ -243,8 +259,10 @@ def split_clock() -> Iterator[_Clocks]:
                 for parent in parents:
                     owner = getattr(owner, parent)
                 original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-            except (ImportError, AttributeError, KeyError):
-                continue
+            except (ImportError, AttributeError, KeyError) as exc:
+                # A renamed function must not silently vanish from the split.
+                missing = f"bench.hotspots: {label}: {module_name}.{path} not found ({exc})"
+                raise SystemExit(missing) from exc
             undo.append((owner, name, original))
             setattr(owner, name, clocks.wrap(label, original))
         yield clocks
