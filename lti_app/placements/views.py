@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -81,13 +80,7 @@ def _labels() -> dict[str, Any]:
         "state_labels": STATE_LABELS,
         "placement_action_label": lambda action: str(ACTION_LABELS.get(action, action)),
         "lio_min_hours": service.LIO_MIN_TEACHING_HOURS,
-        "hours": hours_text,
     }
-
-
-def hours_text(minutes: int) -> str:
-    """Minutes as hours the way the reader writes numbers (12,5 in Dutch)."""
-    return str(format_decimal(round(minutes / 60, 1), format="#,##0.#"))
 
 
 def current_course() -> Any:
