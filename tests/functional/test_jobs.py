@@ -22,7 +22,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lti_app.agreements.reminders import DIGEST_JOB
+from lti_app.notifications.notice_mail import DIGEST_JOB
 from lti_app.db import utcnow
 from lti_app.jobs import Job, JobError, JobState, PermanentJobError, enqueue, job_handler
 from lti_app.jobs.service import HANDLERS, FailureHook, Handler
