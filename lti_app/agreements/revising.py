@@ -1,8 +1,8 @@
 """An agreement's texts as they change: every step of one agreement first takes its row
 (``lock``), a document's canonical text is made from the placement's and school's current details
 (``agreement_text``, ``addendum_text``), and a changed unsigned text voids the signatures of the
-old one and tells their signers what changed (``set_text``, through reminders.py). Each step writes a ChangeRecord
-(``record_change``, entity "agreement").
+old one and tells their signers what changed (``set_text``, through reminders.py). Each step
+writes a ChangeRecord (``record_change``, entity "agreement").
 """
 
 from __future__ import annotations
