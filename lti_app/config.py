@@ -100,7 +100,7 @@ SETTINGS: tuple[Setting, ...] = (
         "AGREEMENT_DIGEST_HOUR",
         _hour,
         8,
-        "hour (Europe/Brussels) the daily reminders of signatures to give go out",
+        "hour (Europe/Brussels) of the daily digest of what still waits for each person",
     ),
     Setting(
         "NOTICE_BUNDLE_MINUTES",

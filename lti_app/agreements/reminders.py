@@ -1,141 +1,141 @@
-"""Mail about signatures: one daily digest per person of everything waiting for their
-signature, and a word to everyone whose signature an edit voided.
+"""Telling the parties of an agreement what waits for them, as notices
+(lti_app/notifications/notices.py): mailed in a bundle a few minutes after it happens, then in
+the daily notice digest until it is done.
 
-A digest is a job per recipient per day ("agreements.digest", dedupe key with the day), due
-at ``AGREEMENT_DIGEST_HOUR`` in Brussels. However many agreements fall due for someone that day,
-they get one mail; while something still waits, the job plans the next day's digest.
+- Sent for signing, or the turn passing on (``follow_turns``): whoever must sign now is told it
+  is their turn, once: not again while a notice of theirs about that text is open. A notice
+  for someone it no longer waits for is settled.
+- A signature (``signed``): the notices of the signer's party about that text are settled (one
+  mentor signs for the school: the others need not any more), and the next party is told.
+- Everyone signed (``became_active``): the student, the school's signers and the college's are
+  told the agreement is active; its page holds the signed PDF.
+- A change that voided signatures (``tell_voided``): each of those signers is told what changed
+  (before → after) and asked to sign again; that notice stands for their turn as well.
+- Cancelled or ended (``withdrawn``): nothing waits any more.
+
+Nobody is told what they did themselves. One digest a day: the agreement's own daily digest of
+signatures to give ("agreements.digest") is folded into the notices' ("notifications.digest",
+AGREEMENT_DIGEST_HOUR): "your turn to sign" is a notice like the others and stays in that one
+digest until the signature is given, so nobody gets two digests a day.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from collections.abc import Iterable
 from typing import Any
 
-from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_app import clock
-from lti_app.agreements.models import AgreementDocument, DocumentKind, Signature
-from lti_app.agreements.parties import waiting_for
-from lti_app.clock import BRUSSELS
-from lti_app.jobs.models import Job, JobState
-from lti_app.jobs.service import ProgressCallback, enqueue, job_handler
-from lti_app.notifications.service import InvalidAddress, send_mail
-from lti_app.roster.models import Person
-from lti_app.schools.models import Mentor
+from lti_app.agreements.models import (
+    Agreement,
+    AgreementDocument,
+    DocumentKind,
+    Party,
+    Signature,
+)
+from lti_app.agreements.parties import due_parties, reminder_keys
+from lti_app.notifications.models import Notice
+from lti_app.notifications.notices import NoticeKind, settle, tell
 
-DIGEST_JOB = "agreements.digest"
-DIGEST_LINK_DAYS = 2  # a digest's sign-in link: the next digest brings a fresh one
-
-
-def next_digest_at(now: datetime, hour: int) -> datetime:
-    """The first digest moment (``hour`` o'clock in Brussels) after ``now``."""
-    local = now.astimezone(BRUSSELS)
-    slot = datetime.combine(local.date(), time(hour), tzinfo=BRUSSELS)
-    if slot <= local:
-        slot = datetime.combine(local.date() + timedelta(days=1), time(hour), tzinfo=BRUSSELS)
-    return slot.astimezone(now.tzinfo)
+YOUR_TURN = NoticeKind.AGREEMENT_YOUR_TURN
+CHANGED = NoticeKind.AGREEMENT_CHANGED
 
 
-def schedule_digest(session: Session, key: str, after: datetime | None = None) -> None:
-    """Make sure ``key`` (person:<id> / mentor:<id>) gets the next digest after ``after``
-    (default now); one a day at most."""
-    slot = next_digest_at(after or clock.now(), int(current_app.config["AGREEMENT_DIGEST_HOUR"]))
-    enqueue(
-        session,
-        DIGEST_JOB,
-        {"recipient": key, "slot": slot.isoformat()},
-        dedupe_key=f"agreement-digest:{key}:{slot.date().isoformat()}",
-        run_after=slot,
-        max_attempts=5,
-    )
+def about_of(document: AgreementDocument) -> str:
+    """What the notices about this text name: "agreement:12", "agreement:12:addendum:1"."""
+    if document.number == 0:
+        return f"agreement:{document.agreement_id}"
+    return f"agreement:{document.agreement_id}:addendum:{document.number}"
 
 
-def _recipient(session: Session, key: str) -> Person | Mentor | None:
-    kind, _, raw = key.partition(":")
-    if not raw.isdigit():
-        return None
-    if kind == "person":
-        return session.get(Person, int(raw))
-    return session.get(Mentor, int(raw)) if kind == "mentor" else None
+def _link(document: AgreementDocument) -> str:
+    # The agreement's page: where the student, the coach and a school's signer read and sign.
+    return f"/agreements/{document.agreement_id}"
 
 
-def _item(document: AgreementDocument) -> dict[str, Any]:
-    placement = document.agreement.placement
-    return {
-        "student": placement.student.display_name,
-        "school": placement.school.name,
-        "course": placement.course.title,
-        "addendum": document.number if document.kind == DocumentKind.ADDENDUM else None,
-    }
+def _details(document: AgreementDocument, **more: Any) -> dict[str, Any]:
+    details = {k: v for k, v in more.items() if v}
+    if document.kind == DocumentKind.ADDENDUM:
+        details["addendum"] = document.number
+    return details
 
 
-def _sent_recently(session: Session, key: str, slot: datetime) -> bool:
-    """Whether a digest went to ``key`` in the 20 hours before this one's own moment."""
-    since = slot - timedelta(hours=20)
-    finished = session.scalars(
-        select(Job.result).where(
-            Job.kind == DIGEST_JOB,
-            Job.dedupe_key.like(f"agreement-digest:{key}:%"),
-            Job.state == JobState.DONE,
-            Job.finished_at >= since,
+def _open(session: Session, about: str) -> dict[str, set[NoticeKind]]:
+    """Recipient key → the kinds of their open notices about ``about``."""
+    found: dict[str, set[NoticeKind]] = {}
+    for notice in session.scalars(
+        select(Notice).where(Notice.about == about, Notice.done_at.is_(None))
+    ):
+        found.setdefault(notice.recipient, set()).add(notice.kind)
+    return found
+
+
+def _keys(session: Session, agreement: Agreement, parties: Iterable[Party]) -> list[str]:
+    keys: list[str] = []
+    for party in sorted(parties, key=list(Party).index):
+        for key in reminder_keys(session, agreement.placement, agreement, party):
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def follow_turns(session: Session, document: AgreementDocument, actor: str) -> None:
+    """After a step of ``document``: tell whoever must sign it now, settle whom it no longer
+    waits for."""
+    agreement = document.agreement
+    about = about_of(document)
+    due = _keys(session, agreement, due_parties(document, agreement.signing_order))
+    told = _open(session, about)
+    for key, kinds in told.items():
+        if YOUR_TURN in kinds and key not in due:
+            settle(session, about=about, recipient=key, kind=YOUR_TURN)
+    for key in due:
+        if key not in told:
+            tell(
+                session,
+                recipient=key,
+                kind=YOUR_TURN,
+                placement=agreement.placement,
+                about=about,
+                link=_link(document),
+                details=_details(document),
+                actor=actor,
+            )
+
+
+def signed(session: Session, document: AgreementDocument, signer: str, party: Party) -> None:
+    """``signer`` signed ``document`` for ``party``: what it asked of that party is done."""
+    about = about_of(document)
+    settle(session, about=about, recipient=signer)
+    for key in _keys(session, document.agreement, [party]):
+        settle(session, about=about, recipient=key)
+    follow_turns(session, document, signer)
+
+
+def became_active(session: Session, document: AgreementDocument, actor: str) -> None:
+    """Everyone signed: nothing waits; for the agreement itself, every party hears it is active."""
+    about = about_of(document)
+    settle(session, about=about)
+    if document.kind != DocumentKind.AGREEMENT:
+        return
+    agreement = document.agreement
+    for key in _keys(session, agreement, list(Party)):
+        tell(
+            session,
+            recipient=key,
+            kind=NoticeKind.AGREEMENT_ACTIVE,
+            placement=agreement.placement,
+            about=about,
+            link=_link(document),
+            actor=actor,
         )
-    )
-    return any((result or {}).get("outcome") == "sent" for result in finished)
 
 
-@job_handler(DIGEST_JOB)
-def send_digest(
-    session: Session, payload: dict[str, Any], progress: ProgressCallback
-) -> dict[str, Any]:
-    """The "agreements.digest" job: one mail listing what waits for this person's signature."""
-    key = str(payload.get("recipient", ""))
-    recipient = _recipient(session, key)
-    if recipient is None:
-        return {"outcome": "recipient gone"}
-    waiting = waiting_for(session, key)
-    if not waiting:
-        return {"outcome": "nothing waiting"}
-    slot = datetime.fromisoformat(str(payload.get("slot") or clock.now().isoformat()))
-    if _sent_recently(session, key, slot):
-        # A digest that ran late (the worker was down past the digest hour) meets today's.
-        return {"outcome": "sent in the last day already", "waiting": len(waiting)}
-    items = [_item(d) for d in waiting]
-    subject = _l("Waiting for your signature in Driehoek")
-    context = {"name": recipient.display_name, "items": items, "count": len(items)}
-    try:
-        if isinstance(recipient, Mentor):
-            from lti_app.guests.invitations import mail_with_sign_in_link
-
-            # Tomorrow's digest brings a new link: this one need not outlive it by much.
-            mail_with_sign_in_link(
-                session,
-                recipient,
-                subject,
-                "mail/agreement_digest.html",
-                context,
-                valid_days=DIGEST_LINK_DAYS,
-            )
-        elif recipient.email:
-            courses = sorted({i["course"] for i in items if i["course"]})
-            send_mail(
-                session,
-                recipient.email,
-                subject,
-                "mail/agreement_digest.html",
-                {**context, "courses": courses, "url": None},
-                recipient.locale,
-            )
-        else:
-            return {"outcome": "no address", "waiting": len(items)}
-    except InvalidAddress:
-        return {"outcome": "no valid address", "waiting": len(items)}
-    # Tomorrow's, in case it still waits then: the day after this digest's own moment, even
-    # when this one ran early or late.
-    schedule_digest(session, key, after=max(clock.now(), slot))
-    return {"outcome": "sent", "waiting": len(items)}
+def withdrawn(session: Session, agreement: Agreement) -> None:
+    """Cancelled, ended or completed: no text of it waits for anyone."""
+    for document in agreement.documents:
+        settle(session, about=about_of(document))
 
 
 def tell_voided(
@@ -144,31 +144,22 @@ def tell_voided(
     voided: list[Signature],
     actor: str,
     actor_name: str,
+    changes: list[dict[str, Any]],
 ) -> None:
-    """Mail each signer whose signature a change voided (now, not in a digest: it undoes
-    something they did), except whoever made the change: they know."""
-    item = _item(document)
+    """Tell each signer whose signature a change voided what changed, and to sign again;
+    not whoever made the change: they know."""
+    seen: set[str] = set()
     for signature in voided:
-        if signature.signer == actor:
+        if signature.signer in seen:
             continue
-        recipient = _recipient(session, signature.signer)
-        address = signature.signer_email or (recipient.email if recipient else "")
-        if not address:
-            continue
-        locale = recipient.locale if recipient else None
-        try:
-            send_mail(
-                session,
-                address,
-                _l("Your signature on the agreement of %(student)s was voided"),
-                "mail/agreement_voided.html",
-                {
-                    **item,
-                    "name": signature.signer_name,
-                    "actor": actor_name,
-                    "signed_at": signature.signed_at,
-                },
-                locale,
-            )
-        except InvalidAddress:
-            continue
+        seen.add(signature.signer)
+        tell(
+            session,
+            recipient=signature.signer,
+            kind=CHANGED,
+            placement=document.agreement.placement,
+            about=about_of(document),
+            link=_link(document),
+            details=_details(document, actor=actor_name, changes=changes),
+            actor=actor,
+        )

@@ -1,8 +1,8 @@
 """An agreement's texts as they change: every step of one agreement first takes its row
 (``lock``), a document's canonical text is made from the placement's and school's current details
 (``agreement_text``, ``addendum_text``), and a changed unsigned text voids the signatures of the
-old one and tells their signers (``set_text``). Each step writes a ChangeRecord
-(``record_change``, entity "agreement").
+old one and tells their signers what changed (``set_text``, through reminders.py). Each step
+writes a ChangeRecord (``record_change``, entity "agreement").
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from lti_app.agreements import reminders
 from lti_app.agreements.models import Agreement, AgreementDocument, Signature
-from lti_app.agreements.parties import due_parties, reminder_keys
 from lti_app.agreements.text import addendum_text, agreement_text, sha256
+from lti_app.agreements.text_changes import text_changes
 from lti_app.db import utcnow
 from lti_app.placements.models import ChangeRecord, Placement
 from lti_app.placements.service import get_placement
@@ -94,9 +94,11 @@ def set_text(
     session: Session, document: AgreementDocument, text: str, actor: str, actor_name: str
 ) -> list[Signature]:
     """Put a new canonical text on an unsigned document. When it differs, the revision goes up
-    and every signature of the old text is voided (and its signer told). Returns those."""
+    and every signature of the old text is voided (and its signer told what changed). Returns
+    those."""
     if text == document.text:
         return []
+    changes = text_changes(document.text, text)
     now = utcnow()
     document.text = text
     document.text_sha256 = sha256(text)
@@ -115,14 +117,6 @@ def set_text(
             document=document.number,
             parties=[s.party.value for s in voided],
         )
-        reminders.tell_voided(session, document, voided, actor, actor_name)
-        remind_due(session, document)
+        reminders.tell_voided(session, document, voided, actor, actor_name, changes)
+        reminders.follow_turns(session, document, actor)
     return voided
-
-
-def remind_due(session: Session, document: AgreementDocument) -> None:
-    agreement = document.agreement
-    placement = placement_of(session, agreement)
-    for party in due_parties(document, agreement.signing_order):
-        for key in reminder_keys(session, placement, agreement, party):
-            reminders.schedule_digest(session, key)

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from lti_app.agreements import reminders
 from lti_app.agreements.models import (
     Agreement,
     AgreementDocument,
@@ -32,7 +33,6 @@ from lti_app.agreements.revising import (
     lock,
     main_document,
     record_change,
-    remind_due,
     set_text,
 )
 from lti_app.agreements.text import FIELD_LABELS, FIELD_LIMIT, sha256
@@ -226,7 +226,7 @@ def send_for_signing(session: Session, agreement: Agreement, actor: str) -> None
     document.state = DocumentState.SIGNING
     session.flush()
     record_change(session, agreement, "sent_for_signing", actor)
-    remind_due(session, document)
+    reminders.follow_turns(session, document, actor)
 
 
 # -- after signing ----------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def add_addendum(
     document.text_sha256 = sha256(document.text)
     session.flush()
     record_change(session, agreement, "addendum_added", actor, document=document.number)
-    remind_due(session, document)
+    reminders.follow_turns(session, document, actor)
     return document
 
 
@@ -321,6 +321,7 @@ def _end(
             document.state = DocumentState.WITHDRAWN
     session.flush()
     record_change(session, agreement, state.value, actor, reason=agreement.end_reason)
+    reminders.withdrawn(session, agreement)
 
 
 def history(session: Session, agreement_id: int) -> list[Any]:

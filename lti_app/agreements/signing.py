@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from lti_app.agreements import reminders
 from lti_app.agreements.models import (
     AgreementDocument,
     AgreementState,
@@ -23,7 +24,7 @@ from lti_app.agreements.models import (
     Signature,
 )
 from lti_app.agreements.parties import Signer, due_parties, signed_parties
-from lti_app.agreements.revising import lock, record_change, remind_due
+from lti_app.agreements.revising import lock, record_change
 from lti_app.agreements.service import AgreementError
 from lti_app.db import utcnow
 
@@ -88,8 +89,9 @@ def sign(
     )
     if signed_parties(document) == set(Party):
         _complete_signing(session, document, now)
+        reminders.became_active(session, document, signer.key)
     else:
-        remind_due(session, document)
+        reminders.signed(session, document, signer.key, signer.party)
     return signature
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_app.db import utcnow
+from lti_app.hours import telling
 from lti_app.hours.models import HourEntry, HourKind, HourState
 from lti_app.placements.models import ChangeRecord, Placement, PlacementState
 from lti_app.roster.models import Person
@@ -182,6 +183,7 @@ def update_entry(
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     _record(session, entry.id, action, student.get_id(), changes)
     session.flush()
+    telling.corrected(session, placement.id)
     return entry
 
 
@@ -193,9 +195,11 @@ def delete_entry(session: Session, entry: HourEntry, student: Person) -> None:
     entry = _lock(session, entry)
     if entry.state == HourState.APPROVED:
         raise HoursError(_l("Your mentor approved this entry already; it can no longer change."))
+    placement_id = entry.placement_id
     _record(session, entry.id, "deleted", student.get_id(), _snapshot(entry))
     session.delete(entry)
     session.flush()
+    telling.corrected(session, placement_id)
 
 
 # -- the mentor's decisions ---------------------------------------------------------------------
@@ -297,6 +301,7 @@ def reject_entry(
         {"state": [str(HourState.PENDING), str(HourState.REJECTED)], "reason": reason},
     )
     session.flush()
+    telling.returned(session, placement, mentor, reason)
     return entry
 
 

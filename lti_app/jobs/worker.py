@@ -45,7 +45,6 @@ HANDLER_MODULES = (
     "lti_app.notifications.notice_mail",
     "lti_app.roster.sync",
     "lti_app.guests.invitations",
-    "lti_app.agreements.reminders",
 )
 
 DEFAULT_LEASE = timedelta(minutes=10)

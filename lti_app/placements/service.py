@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from lti_app.placements import telling
 from lti_app.placements.models import (
     ChangeRecord,
     Placement,
@@ -288,6 +289,7 @@ def repropose_placement(
     _set_mentors(session, placement, mentors, overwrite=False)
     session.flush()
     _record(session, placement, "proposed", actor_of(student), before)
+    telling.proposed_again(session, placement)
     return placement
 
 
@@ -302,6 +304,7 @@ def approve_placement(session: Session, placement: Placement, actor: Person) -> 
         placement.coach_id = actor.id
     session.flush()
     _record(session, placement, "approved", actor_of(actor), before)
+    telling.approved(session, placement, actor)
     return placement
 
 
@@ -321,6 +324,7 @@ def return_placement(
     placement.return_reason = reason.strip()
     session.flush()
     _record(session, placement, "returned", actor_of(actor), before)
+    telling.returned(session, placement, actor)
     return placement
 
 

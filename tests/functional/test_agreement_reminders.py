@@ -1,5 +1,7 @@
-"""Reminders of signatures to give: one digest a day per person, whatever the number of
-agreements waiting, through the job worker at AGREEMENT_DIGEST_HOUR (Brussels)."""
+"""Reminders of signatures to give: a notice when the turn comes (bundled: one mail for what
+comes together), then the one daily digest per person, whatever the number of agreements
+waiting, through the job worker at AGREEMENT_DIGEST_HOUR (Brussels). The agreement's own digest
+was folded into the notices' (lti_app/agreements/reminders.py): one digest a day, not two."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from flask import Flask
 
 from lti_app import clock, db
 from lti_app.agreements import service, signing, template_service
-from lti_app.agreements.reminders import next_digest_at
+from lti_app.notifications.notice_mail import next_digest_at
 from lti_app.placements.models import Placement
 from tests.guests import add_placement
 from tests.lms import TestLMS
@@ -58,7 +60,15 @@ def _school_first_agreements(app: Flask, parties: Parties, placements: list[int]
         s.commit()
 
 
-def test_a_mentor_with_three_agreements_waiting_gets_one_mail_a_day(
+WINDOW = timedelta(minutes=5)  # NOTICE_BUNDLE_MINUTES
+
+
+def _digest_after_bundle(start: datetime) -> datetime:
+    """The first digest moment at least an hour after the bundle mailed at ``start + WINDOW``."""
+    return next_digest_at(start + WINDOW + timedelta(hours=1), 8)
+
+
+def test_a_mentor_with_three_agreements_waiting_gets_one_mail_then_one_digest_a_day(
     app: Flask, parties: Parties, set_clock: Any
 ) -> None:
     start = set_clock(clock.now())  # the whole test plans from this one moment
@@ -71,15 +81,22 @@ def test_a_mentor_with_three_agreements_waiting_gets_one_mail_a_day(
     _school_first_agreements(app, parties, [parties.placement, *others])
     before = len(mails_to(app, ELS))
 
-    run_jobs(app)  # now: before the next digest moment, nothing goes out
-    assert len(mails_to(app, ELS)) == before
+    set_clock(start + WINDOW)
+    run_jobs(app)  # the three turns came together: one mail tells them all
+    [told] = mails_to(app, ELS)[before:]
+    for student in ("Lotte Janssens", "Noor Willems", "Wout Maes"):
+        assert student in told.body_text
+    # The students sign after the school: they get nothing yet.
+    assert not [m for m in mails_to(app, "lotte@student.example") if "sign" in m.subject]
 
-    slot = next_digest_at(start, 8)
+    slot = _digest_after_bundle(start)
+    set_clock(slot - timedelta(minutes=1))
+    run_jobs(app)
+    assert len(mails_to(app, ELS)) == before + 1
     set_clock(slot + timedelta(minutes=1))
     run_jobs(app)
-    digests = mails_to(app, ELS)[before:]
-    assert len(digests) == 1
-    [digest] = digests
+    [digest] = mails_to(app, ELS)[before + 1 :]
+    assert digest.subject == "Still waiting for you in Driehoek"
     for student in ("Lotte Janssens", "Noor Willems", "Wout Maes"):
         assert student in digest.body_text
     # A sign-in link: as sent, or as stored once sent (the token forgotten).
@@ -95,15 +112,13 @@ def test_a_mentor_with_three_agreements_waiting_gets_one_mail_a_day(
             .first()
         )
         assert link is not None and link.expires_at - link.created_at == timedelta(days=2)
-    # The students sign after the school: they get nothing yet.
-    assert not [m for m in mails_to(app, "lotte@student.example") if "signature" in m.subject]
 
     set_clock(slot + timedelta(hours=3))
     run_jobs(app)  # later that day: no second mail
-    assert len(mails_to(app, ELS)) == before + 1
+    assert len(mails_to(app, ELS)) == before + 2
     set_clock(slot + timedelta(days=1, minutes=1))
     run_jobs(app)  # the next morning, again
-    assert len(mails_to(app, ELS)) == before + 2
+    assert len(mails_to(app, ELS)) == before + 3
 
 
 def test_no_digest_once_everything_is_signed(app: Flask, parties: Parties, set_clock: Any) -> None:
@@ -112,6 +127,11 @@ def test_no_digest_once_everything_is_signed(app: Flask, parties: Parties, set_c
     from lti_app.placements.service import get_placement
 
     _school_first_agreements(app, parties, [parties.placement])
+    before = len(mails_to(app, ELS))
+    set_clock(start + WINDOW)
+    run_jobs(app)
+    assert len(mails_to(app, ELS)) == before + 1  # told it is the school's turn
+    set_clock(start + WINDOW + timedelta(minutes=1))
     with app.test_request_context():
         s = db.session()
         placement = get_placement(s, parties.placement)
@@ -122,13 +142,15 @@ def test_no_digest_once_everything_is_signed(app: Flask, parties: Parties, set_c
         assert signer is not None
         signing.sign(s, document, signer, document.text_sha256)
         s.commit()
-    before = len(mails_to(app, ELS))
-    set_clock(next_digest_at(start, 8) + timedelta(minutes=1))
+    set_clock(start + 2 * WINDOW + timedelta(minutes=1))
     run_jobs(app)
-    assert len(mails_to(app, ELS)) == before
-    # The student's turn has come: she hears of it once, in her language, with no link.
-    [mail] = [m for m in mails_to(app, "lotte@student.example") if "signature" in m.subject]
-    assert "Open Driehoek from your course" in mail.body_text
+    set_clock(_digest_after_bundle(start) + timedelta(minutes=1))
+    run_jobs(app)
+    assert len(mails_to(app, ELS)) == before + 1  # signed: no digest
+    # The student's turn has come: she hears of it once, in her language, with no sign-in link.
+    [mail] = [m for m in mails_to(app, "lotte@student.example") if "sign" in m.subject]
+    assert mail.subject == "Your turn to sign the agreement of Lotte Janssens"
+    assert "otherwise open Driehoek from your course" in mail.body_text
     assert "/m/" not in mail.body_text
 
 
@@ -141,8 +163,14 @@ def test_the_digest_writes_names_as_they_are(app: Flask, lms: TestLMS, set_clock
         placement.student.name = "Lotte D'Hondt"
         db.session().commit()
     _school_first_agreements(app, parties, [parties.placement])
-    set_clock(next_digest_at(start, 8) + timedelta(minutes=1))
+    set_clock(start + WINDOW)
     run_jobs(app)
-    [digest] = [m for m in mails_to(app, ELS) if "signature" in m.subject]
-    assert "Lotte D'Hondt" in digest.body_text and "Sint-Jozef & Sint-Rita" in digest.body_text
-    assert "D&#39;Hondt" in (digest.body_html or "") or "D&#x27;Hondt" in (digest.body_html or "")
+    set_clock(_digest_after_bundle(start) + timedelta(minutes=1))
+    run_jobs(app)
+    [told] = [m for m in mails_to(app, ELS) if m.subject.startswith("Your turn")]
+    [digest] = [m for m in mails_to(app, ELS) if m.subject == "Still waiting for you in Driehoek"]
+    assert told.subject == "Your turn to sign the agreement of Lotte D'Hondt"
+    for mail in (told, digest):
+        assert "Lotte D'Hondt" in mail.body_text and "Sint-Jozef & Sint-Rita" in mail.body_text
+        html = mail.body_html or ""
+        assert "D&#39;Hondt" in html or "D&#x27;Hondt" in html

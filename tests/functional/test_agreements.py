@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from lti_app import db
+from lti_app import clock, db
 from lti_app.agreements.models import AgreementDocument, Signature
 from lti_app.placements.models import ChangeRecord
 from tests.guests import (
@@ -42,6 +43,7 @@ from tests.signing import (
     page_of,
     post,
     post_signature,
+    run_jobs,
     send_for_signing,
     shown_text,
     sign,
@@ -141,7 +143,7 @@ def test_the_shown_text_is_exactly_what_is_signed(app: Flask, parties: Parties) 
 
 
 def test_editing_after_the_first_signature_voids_it_and_tells_the_signer(
-    app: Flask, parties: Parties
+    app: Flask, parties: Parties, set_clock: Any
 ) -> None:
     agreement = make_agreement(parties)
     send_for_signing(parties, agreement)
@@ -162,8 +164,12 @@ def test_editing_after_the_first_signature_voids_it_and_tells_the_signer(
     assert after.revision == before.revision + 1
     assert after.text_sha256 != before.text_sha256
     assert signatures(app) == [("student", "Lotte Janssens", False)]
-    [voided_mail] = [m for m in mails_to(app, "lotte@student.example") if "voided" in m.subject]
+    # She is told in the next notice bundle, with what changed (the text's own labels).
+    set_clock(clock.now() + timedelta(minutes=6))
+    run_jobs(app)
+    [voided_mail] = [m for m in mails_to(app, "lotte@student.example") if "changed" in m.subject]
     assert "An Peeters changed the placement agreement" in voided_mail.body_text
+    assert "Sleutel via het secretariaat" in voided_mail.body_text
     # The student sees why, and signs the new text.
     page = page_of(parties.student, agreement)
     assert "1 signature no longer counts" in page
@@ -630,7 +636,7 @@ def _addendum(parties: Parties, agreement: int, title: str) -> Any:
 
 
 def test_changing_an_addendum_voids_its_signatures_and_a_second_one_is_number_two(
-    app: Flask, parties: Parties
+    app: Flask, parties: Parties, set_clock: Any
 ) -> None:
     agreement = _signed_by_all(parties)
     assert _addendum(parties, agreement, "Verlenging").status_code == 303
@@ -645,7 +651,13 @@ def test_changing_an_addendum_voids_its_signatures_and_a_second_one_is_number_tw
     assert changed.status_code == 303
     _main, addendum = documents(app, agreement)
     assert [s.voided_at is None for s in addendum.signatures] == [False]
-    assert any("addendum 1" in m.body_text for m in mails_to(app, "lotte@student.example"))
+    set_clock(clock.now() + timedelta(minutes=6))
+    run_jobs(app)
+    # One bundle: the agreement became active, then her signature on addendum 1 was voided.
+    [told] = [m for m in mails_to(app, "lotte@student.example") if "addendum" in m.body_text]
+    assert "changed addendum 1 to the agreement of Lotte Janssens" in told.body_text
+    assert "Verlenging → Verlenging met drie weken" in told.body_text
+    assert "De stage loopt tot 14 mei. → Tot 21 mei." in told.body_text
     for client in (parties.student, parties.mentor, parties.coach):
         assert sign(client, agreement).status_code == 303
     assert _addendum(parties, agreement, "Andere mentor").status_code == 303
@@ -709,7 +721,7 @@ def test_a_stale_fill_in_form_does_not_undo_a_newer_change(app: Flask, parties: 
 
 
 def test_whoever_changes_their_own_signed_text_is_not_mailed_about_it(
-    app: Flask, parties: Parties
+    app: Flask, parties: Parties, set_clock: Any
 ) -> None:
     agreement = make_agreement(parties)
     send_for_signing(parties, agreement)
@@ -717,7 +729,9 @@ def test_whoever_changes_their_own_signed_text_is_not_mailed_about_it(
     path = f"/agreements/{agreement}/fields"
     post(parties.student, path, path, {"schedule": "Dinsdag"})
     assert signatures(app) == [("student", "Lotte Janssens", False)]
-    assert not [m for m in mails_to(app, "lotte@student.example") if "voided" in m.subject]
+    set_clock(clock.now() + timedelta(minutes=6))
+    run_jobs(app)
+    assert not [m for m in mails_to(app, "lotte@student.example") if "changed" in m.subject]
 
 
 def test_agreement_and_verification_pages_are_not_cached_or_indexed(

@@ -22,11 +22,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lti_app.agreements.reminders import DIGEST_JOB
 from lti_app.db import utcnow
 from lti_app.jobs import Job, JobError, JobState, PermanentJobError, enqueue, job_handler
 from lti_app.jobs.service import HANDLERS, FailureHook, Handler
 from lti_app.jobs.worker import claim_next, run_due, run_job
+from lti_app.notifications.notice_mail import DIGEST_JOB
 from tests.conftest import SECRET, TOOL_BASE
 from tests.servers import ROOT, child_env, missing_service, wait_for
 
