@@ -31,10 +31,12 @@ from lti_app.agreements.models import (
     Agreement,
     AgreementDocument,
     DocumentKind,
+    DocumentState,
     Party,
     Signature,
 )
 from lti_app.agreements.parties import due_parties, reminder_keys
+from lti_app.jobs.service import ProgressCallback, job_handler
 from lti_app.notifications.models import Notice
 from lti_app.notifications.notices import NoticeKind, settle, tell
 
@@ -163,3 +165,25 @@ def tell_voided(
             details=_details(document, actor=actor_name, changes=changes),
             actor=actor,
         )
+
+
+LEGACY_DIGEST_JOB = "agreements.digest"
+
+
+@job_handler(LEGACY_DIGEST_JOB)
+def _legacy_digest(
+    session: Session, payload: dict[str, Any], progress: ProgressCallback
+) -> dict[str, Any]:
+    """A daily agreement digest queued before the digests were folded into the notices: what
+    still waits for its recipient becomes "your turn" notices (mailed in a bundle, then in the
+    one notice digest), so an upgrade neither strands the job nor forgets a waiting signature."""
+    key = str(payload.get("recipient", ""))
+    waiting = 0
+    for document in session.scalars(
+        select(AgreementDocument).where(AgreementDocument.state == DocumentState.SIGNING)
+    ):
+        agreement = document.agreement
+        if key in _keys(session, agreement, due_parties(document, agreement.signing_order)):
+            follow_turns(session, document, "system")
+            waiting += 1
+    return {"outcome": "folded into notices", "waiting": waiting}

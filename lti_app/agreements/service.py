@@ -108,11 +108,6 @@ def _newest_states(session: Session, placements: Any) -> dict[int, tuple[str, in
     return {pid: (state.value, int(count)) for pid, state, count in rows}
 
 
-def course_agreement_states(session: Session, course_id: int) -> dict[int, tuple[str, int]]:
-    """For the coach's pipeline: every placement of the course with an agreement."""
-    return _newest_states(session, select(Placement.id).where(Placement.course_id == course_id))
-
-
 def latest_states(session: Session, placement_ids: list[int]) -> dict[int, dict[str, Any]]:
     """For a mentor's students: each placement's newest agreement state and signatures."""
     if not placement_ids:

@@ -45,6 +45,7 @@ HANDLER_MODULES = (
     "lti_app.notifications.notice_mail",
     "lti_app.roster.sync",
     "lti_app.guests.invitations",
+    "lti_app.agreements.reminders",  # digests queued before they were folded into the notices
 )
 
 DEFAULT_LEASE = timedelta(minutes=10)

@@ -302,3 +302,37 @@ def test_hours_returned_together_come_in_one_mail_and_stay_until_all_are_correct
     set_clock(digest_at + timedelta(days=1))
     run_jobs(app)
     assert len(mails.of(LOTTE.email)) == 2  # all corrected: out of the digest
+
+
+def test_a_digest_queued_before_the_upgrade_becomes_a_notice(
+    app: Flask, parties: Parties, set_clock: SetClock
+) -> None:
+    """An installation upgraded with an old "agreements.digest" job in its queue: the job runs
+    (it does not wait for ever for a handler), and the signature still waiting is told once."""
+    from lti_app.agreements.reminders import LEGACY_DIGEST_JOB
+    from lti_app.jobs.models import Job, JobState
+    from lti_app.jobs.service import enqueue
+    from lti_app.notifications.models import Notice
+
+    mails = Mailboxes(app)
+    agreement = make_agreement(parties)
+    send_for_signing(parties, agreement)
+    with app.app_context():
+        s = db.session()
+        # As the upgrade finds it: the turn's notice never made (sent before notices existed).
+        s.query(Notice).delete()
+        s.query(Job).filter(Job.kind == "notifications.bundle").delete()
+        student = s.get(Placement, parties.placement)
+        assert student is not None
+        enqueue(s, LEGACY_DIGEST_JOB, {"recipient": f"person:{student.student_id}"})
+        s.commit()
+
+    run_jobs(app)
+    with app.app_context():
+        s = db.session()
+        legacy = s.query(Job).filter_by(kind=LEGACY_DIGEST_JOB).one()
+        assert legacy.state == JobState.DONE
+        assert legacy.result == {"outcome": "folded into notices", "waiting": 1}
+    _bundles(app, set_clock)
+    [mail] = mails.of(LOTTE.email)
+    assert "/n/" in mail.body_text
