@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 import requests
+from flask import Flask
 from playwright.sync_api import BrowserContext, Playwright, expect, sync_playwright
 
 from tests.browser.tls import make_certificates
@@ -111,6 +112,22 @@ class Sites:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def app(self) -> Flask:
+        """The app on the server's database, in this process: to prepare what a test needs
+        through the real services and factories (dispose its engine when done)."""
+        from lti_app import create_app
+
+        return create_app(
+            {
+                "DRIEHOEK_ENV": "development",
+                "DATABASE_URL": self.database_url,
+                "BASE_URL": self.tool,
+                "SANDBOX_URL": self.lms,
+                "INSTANCE_PATH": str(self.instance),
+                "SECRET_KEY": "unused-here-0123456789-0123456789-0123456789",
+            }
+        )
 
 
 def _server_env(settings: Mapping[str, str]) -> dict[str, str]:

@@ -23,7 +23,7 @@ SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "heig
 
 def _prepare(sites: Sites, mentor_email: str, student: str) -> tuple[str, int]:
     """An agreement awaiting the school's signature, and a sign-in link for its mentor."""
-    from lti_app import create_app, db
+    from lti_app import db
     from lti_app.agreements import service, signing, template_service
     from lti_app.agreements.parties import person_signer
     from lti_app.colleges.service import programme_named
@@ -32,16 +32,7 @@ def _prepare(sites: Sites, mentor_email: str, student: str) -> tuple[str, int]:
     from lti_app.roster.models import Role
     from tests import factories
 
-    app = create_app(
-        {
-            "DRIEHOEK_ENV": "development",
-            "DATABASE_URL": sites.database_url,
-            "BASE_URL": sites.tool,
-            "SANDBOX_URL": sites.lms,
-            "INSTANCE_PATH": str(sites.instance),
-            "SECRET_KEY": "unused-here-0123456789-0123456789-0123456789",
-        }
-    )
+    app = sites.app()
     with app.test_request_context():
         s = db.session()
         with factories.bound(s):

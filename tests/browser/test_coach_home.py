@@ -33,21 +33,12 @@ def _students_without_placement(sites: Sites, size: str) -> None:
     no job worker runs beside this server)."""
     from sqlalchemy import select
 
-    from lti_app import create_app, db
+    from lti_app import db
     from lti_app.roster.models import Course
     from lti_app.sandbox.demo import MAIN
     from tests import factories
 
-    app = create_app(
-        {
-            "DRIEHOEK_ENV": "development",
-            "DATABASE_URL": sites.database_url,
-            "BASE_URL": sites.tool,
-            "SANDBOX_URL": sites.lms,
-            "INSTANCE_PATH": str(sites.instance),
-            "SECRET_KEY": "unused-here-0123456789-0123456789-0123456789",
-        }
-    )
+    app = sites.app()
     with app.app_context():
         s = db.session()
         course = s.scalars(select(Course).where(Course.context_id == MAIN.course["id"])).one()

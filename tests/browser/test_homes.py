@@ -37,18 +37,8 @@ SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "heig
 
 
 def _app(sites: Sites) -> Any:
-    from lti_app import create_app
 
-    return create_app(
-        {
-            "DRIEHOEK_ENV": "development",
-            "DATABASE_URL": sites.database_url,
-            "BASE_URL": sites.tool,
-            "SANDBOX_URL": sites.lms,
-            "INSTANCE_PATH": str(sites.instance),
-            "SECRET_KEY": "unused-here-0123456789-0123456789-0123456789",
-        }
-    )
+    return sites.app()
 
 
 def launch(

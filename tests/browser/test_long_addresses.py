@@ -19,20 +19,11 @@ MENTOR_EMAIL = "mariechristine.verstraetenvandenbossche@sintjozefscollege.exampl
 
 
 def _prepare(sites: Sites) -> tuple[str, int]:
-    from lti_app import create_app, db
+    from lti_app import db
     from lti_app.guests.invitations import send_sign_in_link
     from tests import factories
 
-    app = create_app(
-        {
-            "DRIEHOEK_ENV": "development",
-            "DATABASE_URL": sites.database_url,
-            "BASE_URL": sites.tool,
-            "SANDBOX_URL": sites.lms,
-            "INSTANCE_PATH": str(sites.instance),
-            "SECRET_KEY": "unused-here-0123456789-0123456789-0123456789",
-        }
-    )
+    app = sites.app()
     with app.test_request_context():
         s = db.session()
         with factories.bound(s):

@@ -24,7 +24,7 @@ PHONE = {"width": 390, "height": 844}
 
 def _prepare(sites: Sites) -> tuple[str, int]:
     """An agreement awaiting the school's signature, and a fresh sign-in link for its mentor."""
-    from lti_app import create_app, db
+    from lti_app import db
     from lti_app.agreements import service, signing, template_service
     from lti_app.agreements.parties import person_signer
     from lti_app.colleges.service import programme_named
@@ -34,16 +34,7 @@ def _prepare(sites: Sites) -> tuple[str, int]:
     from lti_app.schools.models import Mentor
     from tests import factories
 
-    app = create_app(
-        {
-            "DRIEHOEK_ENV": "development",
-            "DATABASE_URL": sites.database_url,
-            "BASE_URL": sites.tool,
-            "SANDBOX_URL": sites.lms,
-            "INSTANCE_PATH": str(sites.instance),
-            "SECRET_KEY": "unused-here-0123456789-0123456789-0123456789",
-        }
-    )
+    app = sites.app()
     with app.test_request_context():
         s = db.session()
         with factories.bound(s):
