@@ -167,6 +167,7 @@ class InProcess:
         pages.get("/coach")
 
         out: dict[str, Any] = {"n": n}
+        out["steps_ms"] = self._steps(students, course)
         # 1. Wall clock without the profiler, split by wrapped functions.
         batch = launch_batch()
         with split_clock() as clocks:
@@ -203,6 +204,35 @@ class InProcess:
         profiler.disable()
         out["pipeline_cprofile"] = top(profiler, n)
         return out
+
+    def _steps(self, students: list[Person], course: str) -> dict[str, float]:
+        """Median server time in this process of each request a student's launch makes, and
+        of /healthz: what the HTTP ratios would be without the server, the client and the
+        network around them."""
+        times: dict[str, list[float]] = {"healthz": [], "login": [], "post": [], "home": []}
+        idle = self._client()
+        for person in students:
+            client = self._client()
+            start = time.perf_counter()
+            r = client.get("/lti/login", query_string=self.lms.login_params(person))
+            times["login"].append(time.perf_counter() - start)
+            query = dict(parse_qsl(urlsplit(r.headers["Location"]).query))
+            form = self.lms.authorize(
+                query,
+                person,
+                context={"context_id": course, "context_title": "Stage SO", "context_label": "SO"},
+            )
+            start = time.perf_counter()
+            landing = self._post(client, {"id_token": form["id_token"], "state": form["state"]})
+            times["post"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            r = client.get(urlsplit(landing).path)
+            times["home"].append(time.perf_counter() - start)
+            assert r.status_code == 200, r.status_code
+            start = time.perf_counter()
+            idle.get("/healthz")
+            times["healthz"].append(time.perf_counter() - start)
+        return {k: round(statistics.median(v) * 1000, 3) for k, v in times.items()}
 
 
 class _Clocks:
@@ -296,6 +326,11 @@ def top(profiler: cProfile.Profile, n: int, limit: int = 25) -> list[dict[str, A
 
 def print_profile(profile: dict[str, Any]) -> None:
     n = profile["n"]
+    steps = profile["steps_ms"]
+    print(
+        f"\nserver time in process, median of {n}: "
+        + ", ".join(f"{k} {v} ms ({v / steps['healthz']:.1f} ×)" for k, v in steps.items())
+    )
     for key in ("launch_post", "pipeline"):
         part = profile[key]
         print(
