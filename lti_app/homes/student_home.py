@@ -1,5 +1,6 @@
 """The student's home (``placements.student_home``): her placements and, as its only primary
-button, her next step (``next_step.py`` chooses it; this module reads the facts and names it).
+button, her next step (``next_step.py`` chooses it, ``reads.py`` reads the facts in at most
+three plain-column statements, this module names it).
 
 Who opens it: a student, mostly on a phone, right after launching from the course. She came to
 do the thing that waits for her (sign, fix returned hours, log today's hours, change a returned
@@ -8,24 +9,16 @@ proposal); she gives up when she must search for it, or when the page promises w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from flask import render_template, url_for
+from flask import render_template, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from lti_app import clock, db
-from lti_app.agreements import service as agreements
-from lti_app.agreements.models import Agreement, AgreementState, Party
-from lti_app.agreements.parties import due_parties
-from lti_app.homes.next_step import PlacementFacts, Step, StepKind, next_step
-from lti_app.hours.models import HourEntry, HourState
-from lti_app.placements import service
-from lti_app.placements.models import Placement
-from lti_app.placements.views import bp, current_course
+from lti_app.homes.next_step import Step, StepKind, next_step
+from lti_app.homes.reads import student_home_data
+from lti_app.placements.views import bp
 from lti_app.security import Permission, requires
 
 LABELS = {
@@ -57,56 +50,17 @@ def step_url(step: Step) -> str:
     return url_for("placements.propose_placement")
 
 
-def _to_sign(agreement: Agreement) -> tuple[bool, str | None]:
-    """Whether a document of this agreement waits for the student now, and who voided her
-    earlier signature on it (None when she never signed it)."""
-    for document in agreement.documents:
-        if Party.STUDENT in due_parties(document, agreement.signing_order):
-            voided = [s for s in document.signatures if s.party == Party.STUDENT and s.voided_at]
-            return True, (voided[-1].void_reason or "") if voided else None
-    return False, None
-
-
-def placement_facts(session: Session, placements: Sequence[Placement]) -> list[PlacementFacts]:
-    ids = [p.id for p in placements]
-    returned = dict(
-        session.execute(
-            select(HourEntry.placement_id, func.count())
-            .where(HourEntry.placement_id.in_(ids), HourEntry.state == HourState.REJECTED)
-            .group_by(HourEntry.placement_id)
-        ).all()
-    )
-    found = []
-    for p in placements:
-        to_sign, voided_by = None, None
-        for agreement in agreements.agreements_of(session, p.id):
-            if agreement.state not in (AgreementState.AWAITING_SIGNATURES, AgreementState.ACTIVE):
-                continue
-            due, voided_by = _to_sign(agreement)
-            if due:
-                to_sign = agreement.id
-                break
-        found.append(
-            PlacementFacts(
-                placement_id=p.id,
-                state=p.state.value,
-                start=p.start_date,
-                end=p.end_date,
-                agreement_to_sign=to_sign,
-                voided_by=voided_by if to_sign else None,
-                returned_hours=int(returned.get(p.id, 0)),
-            )
-        )
-    return found
-
-
 @bp.route("/student")
 @requires(Permission.STUDENT_HOME)
 def student_home() -> Any:
-    course = current_course()
-    s = db.session()
-    placements = service.placements_of_student(s, course.id, current_user.id) if course else []
-    step = next_step(placement_facts(s, placements), clock.today())
+    course_id = session.get("course_id")
+    course, placements = (
+        student_home_data(db.session(), int(course_id), current_user.id)
+        if course_id
+        else (None, [])
+    )
+    today = clock.today()
+    step = next_step([p.facts() for p in placements], today)
     return render_template(
         "placements/student_home.html",
         person=current_user,
@@ -115,5 +69,5 @@ def student_home() -> Any:
         step=step,
         step_label=LABELS[step.kind],
         step_url=step_url(step) if course else None,
-        today=clock.today(),
+        today=today,
     )
