@@ -45,6 +45,8 @@ from sqlalchemy.types import Enum
 from lti_app.colleges.models import Programme
 from lti_app.db import Base, UTCDateTime, utcnow
 from lti_app.placements.models import Placement
+from lti_app.roster.models import Person
+from lti_app.schools.models import Mentor
 
 
 def _values(enum_class: type[enum.Enum]) -> list[str]:
@@ -196,6 +198,14 @@ class FeedbackForm(Base):
     placement: Mapped[Placement] = relationship()
     template: Mapped[FeedbackTemplate] = relationship()
     request: Mapped[FeedbackRequest | None] = relationship(foreign_keys=[request_id])
+    author_mentor: Mapped[Mentor | None] = relationship()
+    author_person: Mapped[Person | None] = relationship()
+
+    @property
+    def author_name(self) -> str:
+        if self.author_mentor is not None:
+            return self.author_mentor.display_name
+        return self.author_person.display_name if self.author_person is not None else ""
 
 
 class FeedbackAttachment(Base):
