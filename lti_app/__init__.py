@@ -182,6 +182,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(agreements_bp)
     app.register_blueprint(agreement_templates_bp)
     app.register_blueprint(verify_bp)
+    from lti_app.feedback.views import bp as feedback_bp
+
+    app.register_blueprint(feedback_bp)
     if not app.config["IS_PRODUCTION"]:
         # The sandbox LMS is a development aid and never exists in production.
         from lti_app.sandbox.views import bp as sandbox_bp

@@ -114,6 +114,15 @@ SETTINGS: tuple[Setting, ...] = (
         7,
         "days an agreement may wait for a signature before the coach's pipeline lists it first",
     ),
+    Setting(
+        "FEEDBACK_QUIET_WEEKS",
+        _int,
+        3,
+        "weeks without mentor feedback before the coach's pipeline flags a student",
+    ),
+    Setting(
+        "ATTACHMENT_MAX_MB", _int, 10, "largest attachment (a lesson plan, a photo) in megabytes"
+    ),
     Setting("LOG_LEVEL", _str, "INFO", "logging level"),
     # Tests and demonstrations only: every process of one run starts with the same shift.
     Setting(

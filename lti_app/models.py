@@ -2,6 +2,13 @@
 
 from lti_app.agreements.models import Agreement, AgreementDocument, AgreementTemplate, Signature
 from lti_app.colleges.models import College, Programme
+from lti_app.feedback.models import (
+    CompetencyFramework,
+    FeedbackAttachment,
+    FeedbackForm,
+    FeedbackRequest,
+    FeedbackTemplate,
+)
 from lti_app.guests.models import GuestSession, MentorInvitation
 from lti_app.hours.models import HourEntry
 from lti_app.jobs.models import Job
@@ -18,8 +25,13 @@ __all__ = [
     "BouncedAddress",
     "ChangeRecord",
     "College",
+    "CompetencyFramework",
     "Course",
     "Deployment",
+    "FeedbackAttachment",
+    "FeedbackForm",
+    "FeedbackRequest",
+    "FeedbackTemplate",
     "GuestSession",
     "HourEntry",
     "Job",

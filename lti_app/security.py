@@ -37,6 +37,11 @@ class Permission(enum.StrEnum):
     VIEW_AGREEMENT = "view_agreement"
     SIGN_AGREEMENT = "sign_agreement"
     EDIT_TEMPLATES = "edit_templates"  # the coordinator's agreement templates
+    # feedback: each view also checks that the person belongs to that placement
+    READ_FEEDBACK = "read_feedback"  # the placement's student, its mentors, the course's coaches
+    REQUEST_FEEDBACK = "request_feedback"  # a student asks a mentor; responds to a form
+    GIVE_FEEDBACK = "give_feedback"  # a mentor fills in a form; a coach writes a visit report
+    EDIT_FRAMEWORK = "edit_framework"  # the coordinator's competency framework and form templates
 
 
 _COACH = frozenset(
@@ -49,6 +54,8 @@ _COACH = frozenset(
         Permission.MANAGE_PLACEMENTS,
         Permission.VIEW_AGREEMENT,
         Permission.SIGN_AGREEMENT,
+        Permission.READ_FEEDBACK,
+        Permission.GIVE_FEEDBACK,
     }
 )
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -59,10 +66,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LOG_HOURS,
             Permission.VIEW_AGREEMENT,
             Permission.SIGN_AGREEMENT,
+            Permission.READ_FEEDBACK,
+            Permission.REQUEST_FEEDBACK,
         }
     ),
     Role.COACH: _COACH,
-    Role.COORDINATOR: _COACH | {Permission.MANAGE_REGISTRATIONS, Permission.EDIT_TEMPLATES},
+    Role.COORDINATOR: _COACH
+    | {Permission.MANAGE_REGISTRATIONS, Permission.EDIT_TEMPLATES, Permission.EDIT_FRAMEWORK},
 }
 # A mentor has no course role: what a mentor may see is limited further to their own placements
 # by every mentor view (see guests/views.py).
@@ -72,6 +82,8 @@ MENTOR_PERMISSIONS = frozenset(
         Permission.APPROVE_HOURS,
         Permission.VIEW_AGREEMENT,
         Permission.SIGN_AGREEMENT,
+        Permission.READ_FEEDBACK,
+        Permission.GIVE_FEEDBACK,
     }
 )
 

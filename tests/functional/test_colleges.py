@@ -29,6 +29,7 @@ from lti_app.models import __all__ as MODEL_NAMES
 from lti_app.placements.models import Placement
 from lti_app.roster.models import Course, Membership
 from tests.conftest import TOOL_BASE
+from tests.feedback import add_form
 from tests.functional.test_dynamic_registration import CLIENT_ID as DYNAMIC_CLIENT
 from tests.functional.test_dynamic_registration import DEPLOYMENT_ID as DYNAMIC_DEPLOYMENT
 from tests.functional.test_dynamic_registration import PlatformStub
@@ -64,9 +65,17 @@ OBJECT_PARAMS = (
     "job_id",
     "mentor_id",
     "membership_id",
+    "form_id",
 )
 # URL parameters that name no object of a college: secrets of their own, a public hash, files.
 NOT_OWNED = {"token", "digest", "name", "course_id", "filename"}
+
+
+def _placement_mentor(app: Flask, placement_id: int) -> int:
+    with app.app_context():
+        placement = db.session().get(Placement, placement_id)
+        assert placement is not None
+        return placement.mentor_links[0].mentor_id
 
 
 @dataclass
@@ -86,6 +95,7 @@ def college_a(app: Flask, lms: TestLMS) -> CollegeA:
     parties = three_parties(app, lms)
     agreement = make_agreement(parties)
     entry = add_entry(app, parties.placement)
+    form = add_form(app, parties.placement, mentor_id=_placement_mentor(app, parties.placement))
     with app.test_request_context():
         s = db.session()
         placement = s.get(Placement, parties.placement)
@@ -108,6 +118,7 @@ def college_a(app: Flask, lms: TestLMS) -> CollegeA:
         job = s.scalars(select(Job).order_by(Job.id)).first()
         assert job is not None, "the coach's launch queues a roster sync"
         ids = {
+            "form_id": form,
             "placement_id": placement.id,
             "agreement_id": agreement,
             "document_id": document.id,
