@@ -23,6 +23,7 @@ from flask_babel import get_locale
 from lti_app import db
 from lti_app.feedback import requesting
 from lti_app.feedback.blueprint import bp
+from lti_app.feedback.models import FormKind
 from lti_app.feedback.readers import placement_and_reader
 from lti_app.security import Permission, requires
 
@@ -49,6 +50,7 @@ def placement(placement_id: int) -> Any:
         mentor_id=reader.mentor_id if reader.kind == "mentor" else None,
         author=reader,
     )
+    start_kinds: tuple[FormKind, ...]
     if reader.kind == "mentor":
         start_kinds = requesting.MENTOR_KINDS
     elif reader.kind == "coach":

@@ -24,7 +24,6 @@ from lti_app.feedback.models import (
     FeedbackForm,
     FeedbackRequest,
     FeedbackTemplate,
-    FilledBy,
     FormKind,
     FormState,
     RequestState,
@@ -252,7 +251,3 @@ def counts(session: Session, placement_id: int, mentor_id: int | None = None) ->
         )
     )
     return {"open": int(open_count or 0), "forms": int(form_count or 0)}
-
-
-def filled_by(kind: FormKind) -> FilledBy:
-    return DEFAULT_TEMPLATES[kind][0]
