@@ -235,7 +235,8 @@ def form_title(form: FeedbackForm, language: str) -> str:
 
 
 def counts(session: Session, placement_id: int, mentor_id: int | None = None) -> dict[str, int]:
-    """For a placement page's link: open requests (to ``mentor_id`` when given) and forms."""
+    """For a placement page's link: open requests (to ``mentor_id`` when given), submitted
+    forms, and how many of those the student has not responded to yet ("new" for her)."""
     open_filter = [
         FeedbackRequest.placement_id == placement_id,
         FeedbackRequest.state == RequestState.OPEN,
@@ -243,11 +244,12 @@ def counts(session: Session, placement_id: int, mentor_id: int | None = None) ->
     if mentor_id is not None:
         open_filter.append(FeedbackRequest.mentor_id == mentor_id)
     open_count = session.scalar(select(func.count(FeedbackRequest.id)).where(*open_filter))
-    form_count = session.scalar(
-        select(func.count(FeedbackForm.id)).where(
+    form_count, responded = session.execute(
+        select(func.count(FeedbackForm.id), func.count(FeedbackForm.responded_at)).where(
             FeedbackForm.placement_id == placement_id,
             FeedbackForm.state == FormState.SUBMITTED,
             FeedbackForm.superseded_at.is_(None),
         )
-    )
-    return {"open": int(open_count or 0), "forms": int(form_count or 0)}
+    ).one()
+    forms = int(form_count or 0)
+    return {"open": int(open_count or 0), "forms": forms, "new": forms - int(responded or 0)}

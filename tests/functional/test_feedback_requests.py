@@ -246,12 +246,17 @@ def test_the_student_responds_and_the_coach_and_the_mentor_read_it(
     mine = text(parties.student.get(overview))
     assert "Lesson observation" in mine and "by Els Mertens" in mine
     assert '<span class="tag tag-waiting">new</span>' in mine and "Read and respond" in mine
+    with app.test_request_context():
+        assert requesting.counts(db.session(), parties.placement)["new"] == 1
 
     said = {"response": "Ik neem de tip mee.", "follow_up": "Volgende les: instructie korter."}
     saved = _post_from(parties.student, overview, f"/feedback/forms/{form}/response", said)
     assert saved.status_code == 303
     assert saved.headers["Location"].endswith(f"/feedback/forms/{form}#response")
     assert '<span class="tag tag-waiting">new</span>' not in text(parties.student.get(overview))
+    with app.test_request_context():
+        counts = requesting.counts(db.session(), parties.placement)
+    assert counts == {"open": 0, "forms": 1, "new": 0}
     for reader in (parties.coach, parties.mentor):
         page = text(reader.get(overview))
         assert "Response of Lotte Janssens" in page
