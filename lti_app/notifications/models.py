@@ -74,6 +74,7 @@ class NoticeKind(enum.StrEnum):
     PLACEMENT_RETURNED = "placement_returned"  # the coach sent the proposal back
     PLACEMENT_APPROVED = "placement_approved"
     HOURS_RETURNED = "hours_returned"  # the mentor returned hours to fix
+    FEEDBACK_REQUESTED = "feedback_requested"  # a student asks the mentor for feedback
 
 
 # Kinds that wait for something the recipient does: they stay open (and in the daily digest)
@@ -84,6 +85,7 @@ ASKS_ACTION = frozenset(
         NoticeKind.AGREEMENT_CHANGED,
         NoticeKind.PLACEMENT_RETURNED,
         NoticeKind.HOURS_RETURNED,
+        NoticeKind.FEEDBACK_REQUESTED,
     }
 )
 

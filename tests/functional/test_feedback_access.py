@@ -14,12 +14,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask import session as flask_session
 from flask.testing import FlaskClient
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
 
 from lti_app import db
 from lti_app.feedback import models as feedback_models
 from tests.feedback import add_form
+from tests.feedback_requests import add_request
 from tests.guests import (
     add_mentor,
     add_placement,
@@ -87,7 +90,13 @@ def world(app: Flask, lms: TestLMS) -> World:
     els_client, jan_client = english_client(app), english_client(app)
     sign_in_mentor(app, els_client, ELS)
     sign_in_mentor(app, jan_client, JAN)
-    ids = {"placement_id": bram_placement, "form_id": form, "draft_id": draft}
+    request = add_request(app, bram_placement, mentor_id=jan, note=SECRET)
+    ids = {
+        "placement_id": bram_placement,
+        "form_id": form,
+        "draft_id": draft,
+        "request_id": request,
+    }
     return World(
         ids=ids,
         outsiders={
@@ -115,6 +124,10 @@ def _counts(app: Flask) -> dict[str, Any]:
             (f.id, f.revision, str(f.state), dict(f.answers), f.student_response)
             for f in s.scalars(select(feedback_models.FeedbackForm).order_by("id"))
         ]
+        counts["requests"] = [
+            (r.id, str(r.state), r.mentor_id)
+            for r in s.scalars(select(feedback_models.FeedbackRequest).order_by("id"))
+        ]
         return counts
 
 
@@ -128,12 +141,19 @@ def _paths(rule: Any, ids: dict[str, int]) -> list[str]:
     return paths
 
 
-def _token(client: FlaskClient) -> str:
+def _token(app: Flask, client: FlaskClient) -> str:
     for own in ("/mentor", "/student", "/coach"):
         page = client.get(own)
         if page.status_code == 200:
             return csrf(text(page))
-    return ""
+    # Nobody signed in has no page with a form: a valid token of its own session all the same,
+    # so that what refuses its posts is the permission, not the CSRF check.
+    with app.test_request_context():
+        token = generate_csrf()
+        raw = flask_session["csrf_token"]
+    with client.session_transaction() as stored:
+        stored["csrf_token"] = raw
+    return str(token)
 
 
 def test_every_feedback_url_is_walked(app: Flask, world: World) -> None:
@@ -149,7 +169,7 @@ def test_outsiders_get_nothing_of_brams_feedback_and_change_nothing(
     before = _counts(app)
     tried = 0
     for who, client in world.outsiders.items():
-        token = _token(client)
+        token = _token(app, client)
         for rule in _rules(app):
             for path in _paths(rule, world.ids):
                 for method in sorted((rule.methods or set()) & {"GET", "POST"}):

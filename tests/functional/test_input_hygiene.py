@@ -28,6 +28,8 @@ from lti_app import clock, db
 from lti_app.db import Base
 from lti_app.guests.models import MentorInvitation
 from lti_app.placements.models import Placement, PlacementState
+from tests.feedback import add_form
+from tests.feedback_requests import add_request
 from tests.functional.test_placements import HtmlForm, forms_of
 from tests.guests import (
     add_entry,
@@ -139,6 +141,9 @@ def build_world(app: Flask, lms: TestLMS) -> World:
     assert page.status == 303, page.text[:800]
     clients["deep_linker"] = deep_linker
 
+    feedback_form = add_form(app, signing_placement, mentor_id=els)
+    feedback_request = add_request(app, signing_placement, mentor_id=els)
+
     with app.app_context():
         s = db.session()
         found = s.get(Placement, signing_placement)
@@ -165,6 +170,8 @@ def build_world(app: Flask, lms: TestLMS) -> World:
             "spent_link": spent,
             "fresh_link": path_of(issue_sign_in_link(app, ELS)),
             "member": _roster_only_member(s, lms, course),
+            "feedback_form": feedback_form,
+            "feedback_request": feedback_request,
         }
     return World(app, lms, clients, ids)
 
@@ -277,6 +284,9 @@ WALK: dict[str, FormPage | Callable[[World], Iterator[Attempt]]] = {
     "agreements.edit_addendum": FormPage("coach", "/agreements/documents/{addendum}/edit"),
     "agreement_templates.new": FormPage("coordinator", "/agreement-templates/new"),
     "agreement_templates.edit": FormPage("coordinator", "/agreement-templates/{template}/edit"),
+    # feedback
+    "feedback.new_request": FormPage("lotte", "/feedback/placements/{placement}/requests/new"),
+    "feedback.withdraw_request": FormPage("lotte", "/feedback/placements/{placement}"),
 }
 
 
@@ -318,6 +328,17 @@ def _sandbox_attempts(path: str, values: dict[str, str]) -> Callable[[World], It
     return attempts
 
 
+def _response_attempts(w: World) -> Iterator[Attempt]:
+    """The student's response to a form (its form sits on the form page, which includes
+    feedback/_response.html once the form page is merged): each field with a NUL."""
+    client = w.clients["lotte"]
+    token = csrf(text(client.get(f"/feedback/placements/{w.ids['placement']}")))
+    values = {"csrf_token": token, "response": "Dank je.", "follow_up": "Korter uitleggen."}
+    for data, where in _with_nul(values, "field "):
+        yield Attempt(client, f"/feedback/forms/{w.ids['feedback_form']}/response", data, where)
+
+
+WALK["feedback.respond"] = _response_attempts
 WALK["lti.login"] = _login_attempts("/lti/login")
 WALK["lti.continue_in_new_window"] = _login_attempts("/lti/continue")
 WALK["launch.launch"] = _launch_attempts
