@@ -379,4 +379,3 @@ def correct(session: Session, form: FeedbackForm, author: Author, reason: str) -
     session.add(draft)
     session.flush()
     return draft
-

@@ -193,7 +193,9 @@ def new_form(placement_id: int) -> Any:
 # -- saving without script ----------------------------------------------------------------------
 
 
-def answers_from(template_blocks: list[dict[str, Any]], fields: MultiDict[str, str]) -> dict[str, Any]:
+def answers_from(
+    template_blocks: list[dict[str, Any]], fields: MultiDict[str, str]
+) -> dict[str, Any]:
     """The fill page's fields as answers: ``a-<key>``, ``a-<key>:comment``, checklists repeated."""
     answers: dict[str, Any] = {}
     for block in template_blocks:
@@ -325,4 +327,3 @@ def correct(form_id: int) -> Any:
         return render_read(view, placement, reader, problems=[problem], reason=reason, status=422)
     s.commit()
     return redirect(url_for("feedback.form", form_id=draft.id), code=303)
-

@@ -296,10 +296,13 @@ def test_a_correction_is_a_new_version_and_both_stay_readable(app: Flask, scene:
     )
     token = token_of(mentor, f"/feedback/forms/{form}")
     answers = complete_answers()
-    assert mentor.post(
-        f"/feedback/forms/{form}",
-        data={"csrf_token": token, "revision": "0", "action": "submit", **as_fields(answers)},
-    ).status_code == 303
+    assert (
+        mentor.post(
+            f"/feedback/forms/{form}",
+            data={"csrf_token": token, "revision": "0", "action": "submit", **as_fields(answers)},
+        ).status_code
+        == 303
+    )
 
     no_reason = mentor.post(
         f"/feedback/forms/{form}/correct", data={"csrf_token": token, "reason": "  "}
@@ -323,10 +326,13 @@ def test_a_correction_is_a_new_version_and_both_stay_readable(app: Flask, scene:
     assert scene.parties.student.get(f"/feedback/forms/{correction}").status_code == 404
 
     fixed = {**answers, "strengths": "Heldere instructie in 5 Latijn-Wiskunde."}
-    assert mentor.post(
-        f"/feedback/forms/{correction}",
-        data={"csrf_token": token, "revision": "0", "action": "submit", **as_fields(fixed)},
-    ).status_code == 303
+    assert (
+        mentor.post(
+            f"/feedback/forms/{correction}",
+            data={"csrf_token": token, "revision": "0", "action": "submit", **as_fields(fixed)},
+        ).status_code
+        == 303
+    )
     assert stored(app, form).superseded_at is not None
     assert stored(app, correction).state == FormState.SUBMITTED
 
@@ -437,8 +443,7 @@ def test_who_may_start_which_form(app: Flask, lms: TestLMS, scene: Scene) -> Non
     mentor_token = token_of(mentor, "/mentor")
     assert open_form(mentor, scene.placement, mentor_token, kind="visit").status_code == 403
     assert (
-        open_form(coach, scene.placement, coach_token, kind="lesson_observation").status_code
-        == 403
+        open_form(coach, scene.placement, coach_token, kind="lesson_observation").status_code == 403
     )
     assert open_form(mentor, scene.placement, mentor_token, kind="poem").status_code == 400
     student_token = token_of(student, "/student")
@@ -454,7 +459,12 @@ def test_who_may_start_which_form(app: Flask, lms: TestLMS, scene: Scene) -> Non
     token = token_of(mentor, f"/feedback/forms/{mine}")
     mentor.post(
         f"/feedback/forms/{mine}",
-        data={"csrf_token": token, "revision": "0", "action": "submit", **as_fields(complete_answers())},
+        data={
+            "csrf_token": token,
+            "revision": "0",
+            "action": "submit",
+            **as_fields(complete_answers()),
+        },
     )
     assert stored(app, mine).state == FormState.SUBMITTED
     for client, tok in ((coach, coach_token), (student, student_token)):
@@ -479,4 +489,3 @@ def test_a_withdrawn_request_gets_no_form(app: Flask, scene: Scene) -> None:
     )
     assert answer.status_code == 409
     assert "withdrew this request" in text(answer)
-
