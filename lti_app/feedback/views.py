@@ -1,6 +1,7 @@
 """Imports every feedback view module, so that their routes are on the blueprint."""
 
 from lti_app.feedback import (  # noqa: F401
+    autosave_views,
     form_views,
     overview_views,
     request_views,

@@ -75,6 +75,7 @@ class NoticeKind(enum.StrEnum):
     PLACEMENT_APPROVED = "placement_approved"
     HOURS_RETURNED = "hours_returned"  # the mentor returned hours to fix
     FEEDBACK_REQUESTED = "feedback_requested"  # a student asks the mentor for feedback
+    FEEDBACK_GIVEN = "feedback_given"  # a mentor or the coach submitted (or corrected) a form
 
 
 # Kinds that wait for something the recipient does: they stay open (and in the daily digest)

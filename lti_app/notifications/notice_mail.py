@@ -60,6 +60,7 @@ SUBJECTS: dict[NoticeKind, Any] = {
     NoticeKind.PLACEMENT_APPROVED: _l("The placement of %(student)s is approved"),
     NoticeKind.HOURS_RETURNED: _l("Hours of %(student)s came back to be corrected"),
     NoticeKind.FEEDBACK_REQUESTED: _l("%(student)s asks you for feedback on a lesson"),
+    NoticeKind.FEEDBACK_GIVEN: _l("New feedback for %(student)s"),
 }
 SEVERAL = _l("%(count)d updates about placements in Driehoek")
 DIGEST = _l("Still waiting for you in Driehoek")

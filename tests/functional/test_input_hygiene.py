@@ -124,6 +124,8 @@ def build_world(app: Flask, lms: TestLMS) -> World:
     proposal = placement(bram, state=PlacementState.PROPOSED)
 
     entry = add_entry(app, signing_placement, day=clock.today() - timedelta(days=1), note="3A")
+    feedback_form = add_form(app, signing_placement, mentor_id=els)
+    feedback_draft = add_form(app, signing_placement, mentor_id=els, submitted=False)
     invited = post(
         coach,
         f"/placements/{signing_placement}",
@@ -141,7 +143,6 @@ def build_world(app: Flask, lms: TestLMS) -> World:
     assert page.status == 303, page.text[:800]
     clients["deep_linker"] = deep_linker
 
-    feedback_form = add_form(app, signing_placement, mentor_id=els)
     feedback_request = add_request(app, signing_placement, mentor_id=els)
 
     with app.app_context():
@@ -159,6 +160,8 @@ def build_world(app: Flask, lms: TestLMS) -> World:
             "awaiting_document": documents[0],
             "addendum": documents[-1],
             "entry": entry,
+            "feedback_form": feedback_form,
+            "feedback_draft": feedback_draft,
             "school": found.school_id,
             "els": els,
             "template": _template_id(s),
@@ -170,7 +173,6 @@ def build_world(app: Flask, lms: TestLMS) -> World:
             "spent_link": spent,
             "fresh_link": path_of(issue_sign_in_link(app, ELS)),
             "member": _roster_only_member(s, lms, course),
-            "feedback_form": feedback_form,
             "feedback_request": feedback_request,
         }
     return World(app, lms, clients, ids)
@@ -287,6 +289,9 @@ WALK: dict[str, FormPage | Callable[[World], Iterator[Attempt]]] = {
     # feedback
     "feedback.new_request": FormPage("lotte", "/feedback/placements/{placement}/requests/new"),
     "feedback.withdraw_request": FormPage("lotte", "/feedback/placements/{placement}"),
+    # feedback forms
+    "feedback.save": FormPage("els", "/feedback/forms/{feedback_draft}"),
+    "feedback.correct": FormPage("els", "/feedback/forms/{feedback_form}"),
 }
 
 
@@ -353,6 +358,29 @@ WALK["sandbox.token"] = _sandbox_attempts(
 )
 WALK["sandbox.deep_link_return"] = _sandbox_attempts(
     "/sandbox/deep-link-return", {"JWT": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}
+)
+
+
+def _feedback_attempts(path: str, values: dict[str, str]) -> Callable[[World], Iterator[Attempt]]:
+    """Posts the fill page's script makes (autosave) or another package's page offers (start a
+    form, fb-requests' placement page): as Els, with her token."""
+
+    def attempts(w: World) -> Iterator[Attempt]:
+        client = w.clients["els"]
+        token = csrf(text(client.get("/mentor")))
+        url = path.format(**w.ids)
+        for data, where in _with_nul({"csrf_token": token, **values}, "field "):
+            if not where.endswith("csrf_token"):
+                yield Attempt(client, url, data, where)
+
+    return attempts
+
+
+WALK["feedback.new_form"] = _feedback_attempts(
+    "/feedback/placements/{placement}/forms", {"kind": "lesson_observation", "request_id": ""}
+)
+WALK["feedback.autosave"] = _feedback_attempts(
+    "/feedback/forms/{feedback_draft}/autosave", {"revision": "1", "answers": "{}"}
 )
 WALK["sandbox.mentor_sign_in"] = _sandbox_attempts("/sandbox/mentor/els", {"csrf_token": "x"})
 
