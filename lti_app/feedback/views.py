@@ -1,6 +1,10 @@
 """Imports every feedback view module, so that their routes are on the blueprint."""
 
-from lti_app.feedback import form_views  # noqa: F401
+from lti_app.feedback import (  # noqa: F401
+    form_views,
+    framework_views,
+    template_views,
+)
 from lti_app.feedback.blueprint import bp
 
 __all__ = ["bp"]
