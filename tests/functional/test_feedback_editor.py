@@ -18,6 +18,7 @@ from lti_app.feedback import blocks
 from lti_app.feedback.models import CompetencyFramework, FeedbackTemplate, FormKind
 from lti_app.placements.models import Placement
 from tests.feedback import add_form
+from tests.functional.test_colleges import CollegeA, CollegeB, college_a, college_b  # noqa: F401
 from tests.guests import csrf, launch_client, text
 from tests.lms import ADMIN, Person, TestLMS
 from tests.signing import Parties, three_parties
@@ -282,3 +283,27 @@ def test_only_a_coordinator_gets_in(app: Flask, lms: TestLMS) -> None:
         assert parties.mentor.get(path).status_code == 403, path
     assert coordinator.get("/feedback/admin/frameworks/999999").status_code == 404
     assert coordinator.get("/feedback/admin/templates/999999/preview").status_code == 404
+
+
+def test_another_colleges_coordinator_finds_nothing(
+    app: Flask, college_a: CollegeA, college_b: CollegeB
+) -> None:
+    coordinator = college_b.people["coordinator"]
+    token = csrf(_page(coordinator, "/coach"))
+    framework, template = college_a.ids["framework_id"], college_a.ids["feedback_template_id"]
+    for path in (
+        f"/feedback/admin/frameworks/{framework}",
+        f"/feedback/admin/templates/{template}",
+        f"/feedback/admin/templates/{template}/preview",
+    ):
+        assert coordinator.get(path).status_code == 404, path
+    for path in (
+        f"/feedback/admin/frameworks/{framework}",
+        f"/feedback/admin/templates/{template}",
+    ):
+        posted = coordinator.post(path, data={"csrf_token": token, "action": "save"})
+        assert posted.status_code == 404, path
+    # Their own lists show their own programme only.
+    for path in ("/feedback/admin/frameworks", "/feedback/admin/templates"):
+        page = _page(coordinator, path)
+        assert "Bachelor Noord" in page and "Educatief graduaat" not in page, path
