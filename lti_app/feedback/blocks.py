@@ -2,6 +2,10 @@
 
 Everything that shows a form, a framework or a growth chart reads them through here, so the JSON
 shapes live in one place. A text in a language the row lacks falls back to Dutch, then to any.
+
+A competency's behaviour indicators are written per level of the default scale:
+``"indicators": {"kwaliteit": {"nl": …, "en": …}, "werkpunt": {…}, …}`` (levels without text are
+left out). Frameworks saved before that hold ``{"nl": [], "en": []}``, which reads as none.
 """
 
 from __future__ import annotations
