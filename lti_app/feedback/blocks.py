@@ -2,6 +2,10 @@
 
 Everything that shows a form, a framework or a growth chart reads them through here, so the JSON
 shapes live in one place. A text in a language the row lacks falls back to Dutch, then to any.
+
+A competency's behaviour indicators are written per level of the default scale:
+``"indicators": {"kwaliteit": {"nl": …, "en": …}, "werkpunt": {…}, …}`` (levels without text are
+left out). Frameworks saved before that hold ``{"nl": [], "en": []}``, which reads as none.
 """
 
 from __future__ import annotations
@@ -28,7 +32,13 @@ class Competency:
     key: str
     group: str  # "fg" (functioneel geheel) or "attitude"
     title: str
-    indicators: tuple[str, ...] = ()
+    indicators: tuple[str, ...] = ()  # the old shape's list, one language (none are saved so)
+    # Behaviour indicators per level: (level key, text), in the framework's order.
+    level_indicators: tuple[tuple[str, str], ...] = ()
+
+    def indicator(self, level_key: str) -> str:
+        """What the competency looks like at that level ("" when the coordinator wrote none)."""
+        return next((text for key, text in self.level_indicators if key == level_key), "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,7 @@ def competencies(raw: list[dict[str, Any]], language: str) -> list[Competency]:
             group=str(c.get("group", "fg")),
             title=pick(c.get("title"), language),
             indicators=tuple(_texts(c.get("indicators"), language)),
+            level_indicators=_per_level(c.get("indicators"), language),
         )
         for c in raw
     ]
@@ -89,9 +100,23 @@ def blocks(raw: list[dict[str, Any]], language: str) -> list[Block]:
 
 
 def _texts(value: Any, language: str) -> list[str]:
+    """The old shape ``{"nl": [...], "en": [...]}`` (or a bare list)."""
     if not value:
         return []
     if isinstance(value, list):
         return [str(v) for v in value]
     chosen = value.get(language) or value.get("nl") or []
-    return [str(v) for v in chosen]
+    return [str(v) for v in chosen] if isinstance(chosen, list) else []
+
+
+def _per_level(value: Any, language: str) -> tuple[tuple[str, str], ...]:
+    """The per-level shape ``{"kwaliteit": {"nl": …, "en": …}, …}``; the old shape has none."""
+    if not isinstance(value, Mapping):
+        return ()
+    found = []
+    for level, texts in value.items():
+        if isinstance(texts, Mapping):
+            text = pick(texts, language)
+            if text:
+                found.append((str(level), text))
+    return tuple(found)

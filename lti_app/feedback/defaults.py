@@ -45,7 +45,7 @@ def default_competencies() -> list[dict[str, Any]]:
             "key": key,
             "group": "fg",
             "title": _t(f"De leraar als {nl}", f"The teacher as {en}"),
-            "indicators": {"nl": [], "en": []},
+            "indicators": {},  # per level: {"kwaliteit": {"nl": …, "en": …}, …}
         }
         for key, nl, en in FUNCTIONELE_GEHELEN
     ]
@@ -54,7 +54,7 @@ def default_competencies() -> list[dict[str, Any]]:
             "key": key,
             "group": "attitude",
             "title": _t(nl[0].upper() + nl[1:], en[0].upper() + en[1:]),
-            "indicators": {"nl": [], "en": []},
+            "indicators": {},  # per level: {"kwaliteit": {"nl": …, "en": …}, …}
         }
         for key, nl, en in ATTITUDES
     ]

@@ -5,6 +5,8 @@ from lti_app.feedback import (  # noqa: F401
     form_views,
     overview_views,
     request_views,
+    framework_views,
+    template_views,
 )
 from lti_app.feedback.blueprint import bp
 

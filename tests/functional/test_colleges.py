@@ -23,6 +23,7 @@ from lti_app.agreements import template_service
 from lti_app.agreements.models import AgreementDocument
 from lti_app.colleges.models import College, Programme
 from lti_app.colleges.service import add_college, programme_named
+from lti_app.feedback.models import FeedbackForm
 from lti_app.guests.models import MentorInvitation
 from lti_app.jobs.models import Job
 from lti_app.models import __all__ as MODEL_NAMES
@@ -68,6 +69,8 @@ OBJECT_PARAMS = (
     "membership_id",
     "form_id",
     "request_id",
+    "feedback_template_id",
+    "framework_id",
 )
 # URL parameters that name no object of a college: secrets of their own, a public hash, files.
 NOT_OWNED = {"token", "digest", "name", "course_id", "filename"}
@@ -104,6 +107,8 @@ def college_a(app: Flask, lms: TestLMS) -> CollegeA:
         placement = s.get(Placement, parties.placement)
         assert placement is not None
         college_id = placement.course.platform.college_id
+        feedback_form = s.get(FeedbackForm, form)
+        assert feedback_form is not None
         template = template_service.save_template(
             s,
             programme=programme_named(s, college_id, "Geheim programma A"),
@@ -123,6 +128,8 @@ def college_a(app: Flask, lms: TestLMS) -> CollegeA:
         ids = {
             "form_id": form,
             "request_id": request,
+            "feedback_template_id": feedback_form.template_id,
+            "framework_id": feedback_form.template.framework_id,
             "placement_id": placement.id,
             "agreement_id": agreement,
             "document_id": document.id,
@@ -247,6 +254,8 @@ def test_college_b_lists_none_of_college_a(
         "/placements/new?school_search=Sint-Jozef",
         "/course/programme",
         "/coach",
+        "/feedback/admin/frameworks",
+        "/feedback/admin/templates",
     ):
         response = coordinator.get(path)
         page = text(response)

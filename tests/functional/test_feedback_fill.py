@@ -241,7 +241,7 @@ def test_request_to_submitted_form_through_an_expired_sign_in(
             f"/feedback/forms/{first}/response",
             data={
                 "csrf_token": csrf(text(student_page)),
-                "student_response": response_text,
+                "response": response_text,
                 "follow_up": "Exit-ticket maken.",
             },
         )

@@ -174,8 +174,24 @@ def build_world(app: Flask, lms: TestLMS) -> World:
             "fresh_link": path_of(issue_sign_in_link(app, ELS)),
             "member": _roster_only_member(s, lms, course),
             "feedback_request": feedback_request,
+            **_feedback_versions(s, found),
         }
     return World(app, lms, clients, ids)
+
+
+def _feedback_versions(s: Session, placement: Placement) -> dict[str, int]:
+    """The programme's framework and a template with a checklist, saved as their version 1."""
+    from lti_app.feedback import versions
+    from lti_app.feedback.models import FormKind
+
+    programme = versions.programme_of(s, placement.course)
+    assert programme is not None
+    ids = {
+        "framework": versions.framework_for(s, programme).id,
+        "feedback_template": versions.template_for(s, programme, FormKind.LESSON_PLAN).id,
+    }
+    s.commit()
+    return ids
 
 
 def _roster_only_member(s: Session, lms: TestLMS, course_id: int) -> int:
@@ -292,6 +308,11 @@ WALK: dict[str, FormPage | Callable[[World], Iterator[Attempt]]] = {
     # feedback forms
     "feedback.save": FormPage("els", "/feedback/forms/{feedback_draft}"),
     "feedback.correct": FormPage("els", "/feedback/forms/{feedback_form}"),
+    # feedback: the coordinator's framework and form templates
+    "feedback.edit_framework": FormPage("coordinator", "/feedback/admin/frameworks/{framework}"),
+    "feedback.edit_template": FormPage(
+        "coordinator", "/feedback/admin/templates/{feedback_template}"
+    ),
 }
 
 
