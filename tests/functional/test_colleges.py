@@ -29,7 +29,7 @@ from lti_app.models import __all__ as MODEL_NAMES
 from lti_app.placements.models import Placement
 from lti_app.roster.models import Course, Membership
 from tests.conftest import TOOL_BASE
-from tests.feedback import add_form
+from tests.feedback import add_attachment, add_form
 from tests.functional.test_dynamic_registration import CLIENT_ID as DYNAMIC_CLIENT
 from tests.functional.test_dynamic_registration import DEPLOYMENT_ID as DYNAMIC_DEPLOYMENT
 from tests.functional.test_dynamic_registration import PlatformStub
@@ -66,6 +66,7 @@ OBJECT_PARAMS = (
     "mentor_id",
     "membership_id",
     "form_id",
+    "attachment_id",
 )
 # URL parameters that name no object of a college: secrets of their own, a public hash, files.
 NOT_OWNED = {"token", "digest", "name", "course_id", "filename"}
@@ -96,6 +97,7 @@ def college_a(app: Flask, lms: TestLMS) -> CollegeA:
     agreement = make_agreement(parties)
     entry = add_entry(app, parties.placement)
     form = add_form(app, parties.placement, mentor_id=_placement_mentor(app, parties.placement))
+    attachment = add_attachment(app, parties.placement, form_id=form, filename="Lotte Janssens.pdf")
     with app.test_request_context():
         s = db.session()
         placement = s.get(Placement, parties.placement)
@@ -119,6 +121,7 @@ def college_a(app: Flask, lms: TestLMS) -> CollegeA:
         assert job is not None, "the coach's launch queues a roster sync"
         ids = {
             "form_id": form,
+            "attachment_id": attachment,
             "placement_id": placement.id,
             "agreement_id": agreement,
             "document_id": document.id,
