@@ -67,3 +67,35 @@ def add_form(
         form.series_id = form.id
         s.commit()
         return form.id
+
+
+def add_attachment(
+    app: Flask,
+    placement_id: int,
+    *,
+    form_id: int | None = None,
+    request_id: int | None = None,
+    uploaded_by: str = "system",
+    filename: str = "lesplan.pdf",
+    content: bytes = b"%PDF-1.4\n% a lesson plan\n%%EOF\n",
+) -> int:
+    """An attachment of a form or request, stored as an upload would have stored it (the kind
+    told from ``content``). Returns its id."""
+    from lti_app.feedback import attachments
+
+    with app.app_context():
+        s = db.session()
+        placement = s.get(Placement, placement_id)
+        assert placement is not None
+        stored = attachments.store(
+            s,
+            placement,
+            filename,
+            content,
+            uploaded_by,
+            max_bytes=10 * attachments.MB,
+            request_id=request_id,
+            form_id=form_id,
+        )
+        s.commit()
+        return stored.id

@@ -112,5 +112,5 @@ def _http_error(exc: HTTPException) -> Any:
     return render_error(status, title, None, advice, str(exc.name))
 
 
-for _code in (400, 401, 403, 404, 405, 413):
+for _code in (400, 401, 403, 404, 405):  # 413: attachment_views.py
     bp.register_error_handler(_code, _http_error)

@@ -22,6 +22,7 @@ from flask_babel import get_locale
 
 from lti_app import db
 from lti_app.feedback import requesting
+from lti_app.feedback.attachment_views import preload
 from lti_app.feedback.blueprint import bp
 from lti_app.feedback.models import FormKind
 from lti_app.feedback.readers import placement_and_reader
@@ -50,6 +51,7 @@ def placement(placement_id: int) -> Any:
         mentor_id=reader.mentor_id if reader.kind == "mentor" else None,
         author=reader,
     )
+    preload("request", [r.id for r in view.requests])
     start_kinds: tuple[FormKind, ...]
     if reader.kind == "mentor":
         start_kinds = requesting.MENTOR_KINDS

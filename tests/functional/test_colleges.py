@@ -30,7 +30,7 @@ from lti_app.models import __all__ as MODEL_NAMES
 from lti_app.placements.models import Placement
 from lti_app.roster.models import Course, Membership
 from tests.conftest import TOOL_BASE
-from tests.feedback import add_form
+from tests.feedback import add_attachment, add_form
 from tests.feedback_requests import add_request
 from tests.functional.test_dynamic_registration import CLIENT_ID as DYNAMIC_CLIENT
 from tests.functional.test_dynamic_registration import DEPLOYMENT_ID as DYNAMIC_DEPLOYMENT
@@ -71,6 +71,7 @@ OBJECT_PARAMS = (
     "request_id",
     "feedback_template_id",
     "framework_id",
+    "attachment_id",
 )
 # URL parameters that name no object of a college: secrets of their own, a public hash, files.
 NOT_OWNED = {"token", "digest", "name", "course_id", "filename"}
@@ -102,6 +103,7 @@ def college_a(app: Flask, lms: TestLMS) -> CollegeA:
     entry = add_entry(app, parties.placement)
     form = add_form(app, parties.placement, mentor_id=_placement_mentor(app, parties.placement))
     request = add_request(app, parties.placement)
+    attachment = add_attachment(app, parties.placement, form_id=form, filename="Lotte Janssens.pdf")
     with app.test_request_context():
         s = db.session()
         placement = s.get(Placement, parties.placement)
@@ -130,6 +132,7 @@ def college_a(app: Flask, lms: TestLMS) -> CollegeA:
             "request_id": request,
             "feedback_template_id": feedback_form.template_id,
             "framework_id": feedback_form.template.framework_id,
+            "attachment_id": attachment,
             "placement_id": placement.id,
             "agreement_id": agreement,
             "document_id": document.id,

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from lti_app import db
 from lti_app.feedback import models as feedback_models
-from tests.feedback import add_form
+from tests.feedback import add_attachment, add_form
 from tests.feedback_requests import add_request
 from tests.guests import (
     add_mentor,
@@ -91,12 +91,15 @@ def world(app: Flask, lms: TestLMS) -> World:
     sign_in_mentor(app, els_client, ELS)
     sign_in_mentor(app, jan_client, JAN)
     request = add_request(app, bram_placement, mentor_id=jan, note=SECRET)
+    secret_file = f"%PDF-1.4\n% {SECRET}\n%%EOF\n".encode()
     ids = {
         "placement_id": bram_placement,
         "form_id": form,
         "draft_id": draft,
         "request_id": request,
         **_template_ids(app, form),
+        "attachment_id": add_attachment(app, bram_placement, form_id=form, content=secret_file),
+        "draft_attachment_id": add_attachment(app, bram_placement, form_id=draft),
     }
     return World(
         ids=ids,
@@ -144,12 +147,16 @@ def _counts(app: Flask) -> dict[str, Any]:
 
 
 def _paths(rule: Any, ids: dict[str, int]) -> list[str]:
-    """The rule built with Bram's objects; a form id also as his mentor's draft."""
+    """The rule built with Bram's objects; a form id also as his mentor's draft, an attachment
+    also as the draft's."""
     unknown = set(rule.arguments) - set(ids)
     assert not unknown, f"{rule.rule}: add {unknown} to this walk's IDS"
     paths = [rule.build(ids, append_unknown=False)[1]]
     if "form_id" in rule.arguments:
         paths.append(rule.build({**ids, "form_id": ids["draft_id"]}, append_unknown=False)[1])
+    if "attachment_id" in rule.arguments:
+        draft = {**ids, "attachment_id": ids["draft_attachment_id"]}
+        paths.append(rule.build(draft, append_unknown=False)[1])
     return paths
 
 
@@ -193,8 +200,8 @@ def test_outsiders_get_nothing_of_brams_feedback_and_change_nothing(
                         )
                     tried += 1
                     body = text(response)
-                    # Nobody has no session, so no CSRF token: a POST is refused (400) first.
-                    expected = (400, 401, 403, 404) if who == "nobody" else (403, 404)
+                    # Nobody holds a valid CSRF token (see _token): the permission refuses.
+                    expected = (401, 403, 404) if who == "nobody" else (403, 404)
                     assert response.status_code in expected, (who, method, path, body[:300])
                     assert SECRET not in body and "Bram" not in body, (who, method, path)
     assert tried >= 8

@@ -406,6 +406,30 @@ WALK["feedback.autosave"] = _feedback_attempts(
 WALK["sandbox.mentor_sign_in"] = _sandbox_attempts("/sandbox/mentor/els", {"csrf_token": "x"})
 
 
+def _attachment_attempts(w: World) -> Iterator[Attempt]:
+    """Els attaches a file to her draft: the fields templates/feedback/_attachments.html writes
+    (no page shows that form on its own: the form and request pages include it)."""
+    from tests.feedback import add_form
+
+    client = w.clients["els"]
+    draft = add_form(w.app, w.ids["placement"], mentor_id=w.ids["els"], submitted=False)
+    action = f"/feedback/placements/{w.ids['placement']}/attachments"
+    fields = {
+        "csrf_token": csrf(text(client.get("/mentor"))),
+        "form_id": str(draft),
+        "next": f"/feedback/forms/{draft}",
+    }
+    for data, where in _with_nul(fields, "field "):
+        yield Attempt(
+            client, action, {**data, "file": (io.BytesIO(b"%PDF-1.4\n"), "plan.pdf")}, where
+        )
+    named = {**fields, "file": (io.BytesIO(b"%PDF-1.4\n"), "plan\x00.pdf")}
+    yield Attempt(client, action, named, "file name of file")
+
+
+WALK["feedback.upload"] = _attachment_attempts
+
+
 def _form_attempts(w: World, endpoint: str, spec: FormPage) -> Iterator[Attempt]:
     """The forms on the page that post to ``endpoint``, each field in turn given a NUL."""
     client = w.clients[spec.who]
