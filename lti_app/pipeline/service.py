@@ -7,24 +7,18 @@ A fixed number of statements whatever the course's size (see ``pipeline``).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
 
-from sqlalchemy import Integer, case, cast, func, or_, select, union
-from sqlalchemy import null as sa_null
 from sqlalchemy.orm import Session
 
 from lti_app.db import utcnow
-from lti_app.guests.models import GuestSession, InvitationState, MentorInvitation
-from lti_app.hours.models import HourEntry, HourState
-from lti_app.notifications.models import BouncedAddress, MailState, OutgoingMail
-from lti_app.pipeline.needs import AgreementFacts, Need, course_agreements, needs_you
-from lti_app.placements.models import Placement, PlacementMentor, PlacementState, Track
-from lti_app.roster.models import Membership, Person, Role
-from lti_app.schools.models import Mentor, School
+from lti_app.guests.models import InvitationState
+from lti_app.notifications.models import MailState
+from lti_app.pipeline.needs import AgreementFacts, Need, agreement_facts, needs_you
+from lti_app.pipeline.queries import queries
+from lti_app.placements.models import PlacementState, Track
 
 
 def folded(value: str) -> str:
@@ -187,33 +181,6 @@ def _mentor_state(
     return _pipeline_invitation(*invitation, now)
 
 
-def _signed_in(
-    session: Session, course_placements: Any, course_mentors: Any, now: datetime
-) -> set[tuple[int | None, int]]:
-    """(None, mentor) for the course's mentors who ever got in through a link or hold a live
-    guest session; (placement, mentor) for those who decided on hours of that placement. One
-    statement for the whole course."""
-    # A NULL placement typed as one: PostgreSQL will not UNION untyped NULL with an integer.
-    no_placement = cast(sa_null(), Integer)
-    used = select(no_placement.label("placement_id"), MentorInvitation.mentor_id).where(
-        MentorInvitation.mentor_id.in_(course_mentors), MentorInvitation.used_at.is_not(None)
-    )
-    live = select(no_placement, GuestSession.mentor_id).where(
-        GuestSession.mentor_id.in_(course_mentors),
-        GuestSession.ended_at.is_(None),
-        GuestSession.expires_at > now,
-    )
-    decided = select(HourEntry.placement_id, HourEntry.decided_by_mentor_id).where(
-        HourEntry.placement_id.in_(course_placements),
-        HourEntry.decided_by_mentor_id.is_not(None),
-    )
-    # DISTINCT in the branch: a mentor decides on many entries of a placement; the union would
-    # otherwise sort all of them (read from the index on hour_entry, not the table).
-    decided = decided.distinct()
-    rows: Iterable[Any] = session.execute(union(used, live, decided))
-    return {(row[0], row[1]) for row in rows}
-
-
 def _effective_invitation(state: InvitationState, expires_at: datetime, now: datetime) -> str:
     if state in (InvitationState.SENT, InvitationState.OPENED) and expires_at <= now:
         return InvitationState.EXPIRED.value
@@ -228,15 +195,11 @@ def pipeline(
 
     A fixed number of statements whatever the course's size: students, placements (with school
     and student), mentors, latest invitations, hour totals, agreement states — each one query for
-    the whole course. ``stale_days``: an agreement nobody signed for longer needs the coach.
+    the whole course (built once: queries.py). ``stale_days``: an agreement nobody signed for longer needs the coach.
     """
-    # Plain rows rather than ORM objects: for 300 students the difference is most of the time.
-    memberships = session.execute(
-        select(Membership.active, Person.id, Person.name, Person.given_name)
-        .add_columns(Person.family_name, Person.sub, Person.email)
-        .join(Person, Membership.person_id == Person.id)
-        .where(Membership.course_id == course_id, Membership.role == Role.STUDENT)
-    )
+    q, now = queries(), utcnow()
+    params = {"course_id": course_id, "now": now}
+    memberships = session.execute(q.memberships, params)
     # Read as tuples: a Row's attribute access, 300 rows times a dozen columns, adds up.
     rows: dict[int, PipelineRow] = {
         person_id: PipelineRow(
@@ -244,47 +207,7 @@ def pipeline(
         )
         for active, person_id, name, given, family, sub, email in memberships
     }
-    # Each placement's hour totals joined in (not a statement of their own), read from the index
-    # on hour_entry (placement_id, decided_by_mentor_id, state, minutes) alone.
-    hours = (
-        select(
-            HourEntry.placement_id,
-            func.sum(
-                case((HourEntry.state == HourState.APPROVED, HourEntry.minutes), else_=0)
-            ).label("approved"),
-            func.sum(
-                case((HourEntry.state == HourState.PENDING, HourEntry.minutes), else_=0)
-            ).label("pending"),
-        )
-        .where(
-            HourEntry.placement_id.in_(select(Placement.id).where(Placement.course_id == course_id))
-        )
-        .group_by(HourEntry.placement_id)
-        .subquery()
-    )
-    placements = session.execute(
-        select(Placement.id, Placement.state, Placement.track, Placement.school_id)
-        .add_columns(
-            School.name.label("school_name"),
-            School.city.label("school_city"),
-            Placement.start_date,
-            Placement.end_date,
-            Placement.planned_hours,
-            Placement.student_id,
-            Person.name,
-            Person.given_name,
-            Person.family_name,
-            Person.sub,
-            Person.email,
-            hours.c.approved,
-            hours.c.pending,
-        )
-        .join(School, Placement.school_id == School.id)
-        .join(Person, Placement.student_id == Person.id)
-        .outerjoin(hours, hours.c.placement_id == Placement.id)
-        .where(Placement.course_id == course_id)
-        .order_by(Placement.start_date.is_(None), Placement.start_date, Placement.id)
-    )
+    placements = session.execute(q.placements, params)
     by_id: dict[int, PipelinePlacement] = {}
     for (
         placement_id,
@@ -325,58 +248,15 @@ def pipeline(
             )
         row.placements.append(item)
 
-    course_placements = select(Placement.id).where(Placement.course_id == course_id)
-    course_mentors = select(PlacementMentor.mentor_id).where(
-        PlacementMentor.placement_id.in_(course_placements)
-    )
-    # The latest invitation per placement and mentor, and per mentor the latest general link
-    # (one a mentor asked for, not tied to a placement: placement_id NULL, grouped as one).
-    latest = (
-        select(func.max(MentorInvitation.id))
-        .where(
-            or_(
-                MentorInvitation.placement_id.in_(course_placements),
-                (MentorInvitation.placement_id.is_(None))
-                & MentorInvitation.mentor_id.in_(course_mentors),
-            )
-        )
-        .group_by(MentorInvitation.placement_id, MentorInvitation.mentor_id)
-    )
-    # One query, with what the mail server said of its mail and of the mentor's address (a
-    # bounce happens without us, so it is joined in).
+    # The latest invitation per placement and mentor, and per mentor the latest general one.
     invitations = {
         (placement_id, mentor_id): (state, expires_at, mail_state, address_bounced)
         for placement_id, mentor_id, state, expires_at, mail_state, address_bounced in (
-            session.execute(
-                select(
-                    MentorInvitation.placement_id,
-                    MentorInvitation.mentor_id,
-                    MentorInvitation.state,
-                    MentorInvitation.expires_at,
-                    OutgoingMail.state,
-                    BouncedAddress.address.is_not(None),
-                )
-                .join(Mentor, MentorInvitation.mentor_id == Mentor.id)
-                .outerjoin(OutgoingMail, OutgoingMail.id == MentorInvitation.mail_id)
-                .outerjoin(BouncedAddress, BouncedAddress.address == func.lower(Mentor.email))
-                .where(MentorInvitation.id.in_(latest.scalar_subquery()))
-            )
+            session.execute(q.invitations, params)
         )
     }
-    now = utcnow()
-    signed_in = _signed_in(session, course_placements, course_mentors, now)
-    for placement_id, mentor_id, name, email, subject in session.execute(
-        select(
-            PlacementMentor.placement_id,
-            Mentor.id,
-            Mentor.name,
-            Mentor.email,
-            PlacementMentor.subject,
-        )
-        .join(Mentor, PlacementMentor.mentor_id == Mentor.id)
-        .where(PlacementMentor.placement_id.in_(course_placements))
-        .order_by(PlacementMentor.id)
-    ):
+    signed_in = {(row[0], row[1]) for row in session.execute(q.signed_in, params)}
+    for placement_id, mentor_id, name, email, subject in session.execute(q.mentors, params):
         state = _mentor_state(
             invitations.get((placement_id, mentor_id)) or invitations.get((None, mentor_id)),
             signed_in=(None, mentor_id) in signed_in or (placement_id, mentor_id) in signed_in,
@@ -384,7 +264,7 @@ def pipeline(
         )
         by_id[placement_id].mentors.append(PipelineMentor(name or email, email, state, subject))
 
-    for placement_id, facts in course_agreements(session, course_placements).items():
+    for placement_id, facts in agreement_facts(session.execute(q.agreements, params)).items():
         by_id[placement_id].agreement = facts
 
     everyone = sorted(rows.values(), key=lambda r: (not r.active, folded(r.name), r.person_id))
