@@ -153,9 +153,13 @@ class Cells:
         return found
 
     def school(self, p: PipelinePlacement) -> str:
-        city = f'<br><span class="muted small">{_e(p.school_city)}</span>' if p.school_city else ""
-        link = f'<a href="{self.placement_url}{p.id}">{_e(p.school_name)}</a>'
-        return f"{self.labels.open['school']}{link}{city}</td>"
+        key = ("school", p.school_name, p.school_city)
+        rest = self._memo.get(key)  # the link's text and the city: shared by a school's placements
+        if rest is None:
+            city = p.school_city
+            city = f'<br><span class="muted small">{_e(city)}</span>' if city else ""
+            rest = self._memo[key] = f"{_e(p.school_name)}</a>{city}</td>"
+        return f'{self.labels.open["school"]}<a href="{self.placement_url}{p.id}">{rest}'
 
     def _mentor(self, m: PipelineMentor) -> str:
         key = ("mentor", m.name, m.invitation, m.subject)
