@@ -3,10 +3,11 @@ labels, dates, mentors and hours, and formatting and escaping them (not the data
 the page's time (~6,500 escaped values, ~1,000 formatted strings a request).
 
 The labels (and the patterns of hours and durations) are translated and escaped once per
-language (process-wide: a catalogue does not change while the app runs); values that recur (a
-placement's state and period, a mentor with their invitation, an agreement state, hours against a
-plan) are made once per request; only what is each placement's own (its school and link) once per
-placement. Cells are joined with f-strings from pieces that are escaped already (``escape`` of a
+language (process-wide: a catalogue does not change while the app runs), and a day is written
+short once per locale and process (it never changes either); values that recur (a placement's
+state and period, a mentor with their invitation, an agreement state, hours against a plan, a
+school's name and city) are made once per request; only what is each placement's own (its link)
+once per placement. Cells are joined with f-strings from pieces that are escaped already (``escape`` of a
 str, or a label made here), then marked safe: the template writes the whole table's row groups,
 the list of students without a placement and the school filter's options as one value each (a
 Jinja loop over 300 rows cost as much as making them). Three cells carry their column's name for
@@ -17,6 +18,7 @@ headers are seen); the state, school and period say what they are.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale, dates
@@ -102,12 +104,17 @@ def labels() -> Labels:
     return found
 
 
-def _locale() -> Locale:
-    name = format_locale()
+def _locale(name: str) -> Locale:
     found = _LOCALES.get(name)
     if found is None:
         found = _LOCALES[name] = Locale.parse(name)
     return found
+
+
+@lru_cache(maxsize=4096)
+def _short_day(value: date, locale: str) -> str:
+    """A day as the table writes it: the same in every request (a few hundred days a course)."""
+    return str(dates.format_date(value, "short", locale=_locale(locale)))
 
 
 class Cells:
@@ -116,19 +123,14 @@ class Cells:
     def __init__(self, placement_url: str) -> None:
         """``placement_url``: a placement's URL without its id (the id is appended)."""
         self.labels = labels()
-        self.locale = _locale()
+        self.locale_name = format_locale()
         self.duration = duration_writer()
         self.placement_url = _e(placement_url)
         # Made once per request: (kind, what it depends on) → the escaped cell or piece.
         self._memo: dict[tuple[Any, ...], str] = {}
 
     def day(self, value: date) -> str:
-        key = ("day", value)
-        found = self._memo.get(key)
-        if found is None:
-            found = str(dates.format_date(value, "short", locale=self.locale))
-            self._memo[key] = found
-        return found
+        return _short_day(value, self.locale_name)
 
     def period(self, start: date | None, end: date | None) -> str:
         if start and end:
@@ -178,7 +180,8 @@ class Cells:
         return f"{self.labels.open['mentors']}{content}</td>"
 
     def agreement(self, p: PipelinePlacement) -> str:
-        state, signed = p.agreement_state, p.agreement_signed
+        facts = p.agreement
+        state, signed = (facts.state, facts.signed) if facts else ("none", 0)
         key = ("agreement", state, signed)
         found = self._memo.get(key)
         if found is None:
@@ -190,7 +193,8 @@ class Cells:
         return found
 
     def hours(self, p: PipelinePlacement) -> str:
-        logged, planned, pending = p.logged_minutes, p.planned_hours, p.pending_minutes
+        planned, pending = p.planned_hours, p.pending_minutes
+        logged = p.approved_minutes + pending
         key = ("hours", logged, planned, pending)
         found = self._memo.get(key)
         if found is None:
@@ -236,11 +240,16 @@ class Cells:
         through ``_e`` or is a label escaped in ``Labels``."""
         parts: list[str] = []
         add = parts.append
+        placement, school, mentors = self.placement, self.school, self.mentors
+        agreement, hours = self.agreement, self.hours
         for row in rows:
             add("\n<tbody>" if row.active else '\n<tbody class="inactive">')
             student = self.student(row)
             for p in row.placements:
-                add(f"\n<tr>{student}{self.row(p)}</tr>")
+                add(
+                    f"\n<tr>{student}{placement(p)}{school(p)}{mentors(p)}{agreement(p)}"
+                    f"{hours(p)}</tr>"
+                )
                 student = ""
             add("\n</tbody>")
         return Markup("".join(parts))  # noqa: S704 (built from escaped pieces only, see above)
