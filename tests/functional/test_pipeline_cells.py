@@ -12,7 +12,7 @@ from lti_app.pipeline.cells import Cells
 from lti_app.pipeline.service import PipelineMentor, PipelinePlacement, PipelineRow
 from lti_app.placements.models import PlacementState, Track
 
-HOSTILE = "<b onmouseover=\"x()\">O'Brien & co</b>"
+HOSTILE = '<b onmouseover="x()">O\'Brien & co</b>'
 ESCAPED = "&lt;b onmouseover=&#34;x()&#34;&gt;O&#39;Brien &amp; co&lt;/b&gt;"
 
 
@@ -40,7 +40,11 @@ def test_every_value_in_the_table_is_escaped(app: Flask) -> None:
     assert html.count(ESCAPED) == 6  # name, address, school, city, mentor, subject
     assert f"· {ESCAPED}</span>" in html  # the mentor's subject
     assert '<tbody class="inactive">' in html and "left the course" in html
-    assert 'href="/placements/7"' in html and "from 08/02/2027" in html and "1 h 30 min of 10 h" in html
+    assert (
+        'href="/placements/7"' in html
+        and "from 08/02/2027" in html
+        and "1 h 30 min of 10 h" in html
+    )
 
 
 def test_the_unplaced_list_and_the_school_options_are_escaped(app: Flask) -> None:
