@@ -9,6 +9,7 @@ their own formatting (lti_app/agreements/text.py, pdf.py): they are made once an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -54,6 +55,24 @@ def duration(minutes: int | None) -> str:
     if hours:
         return _("%(hours)d h", hours=hours)
     return _("%(minutes)d min", minutes=rest)
+
+
+def duration_writer() -> Callable[[int | None], str]:
+    """``duration`` for a page that writes many (the pipeline: hundreds): its three patterns
+    translated once, in the reader's language of this request, rather than once a value."""
+    both = _("%(hours)d h %(minutes)d min")
+    whole = _("%(hours)d h")
+    part = _("%(minutes)d min")
+
+    def write(minutes: int | None) -> str:
+        hours, rest = divmod(int(minutes or 0), 60)
+        if hours and rest:
+            return both % {"hours": hours, "minutes": rest}
+        if hours:
+            return whole % {"hours": hours}
+        return part % {"minutes": rest}
+
+    return write
 
 
 def long_date(value: date | datetime | None) -> str:

@@ -2,20 +2,23 @@
 labels, dates, mentors and hours, and formatting and escaping them (not the database) was most of
 the page's time (~6,500 escaped values, ~1,000 formatted strings a request).
 
-The labels are escaped once per language (process-wide: a catalogue does not change while the
-app runs); values that recur (a placement's state and period, a mentor with their invitation, an
-agreement state, hours against a plan) are made once per request; only what is each placement's
-own (its school and link) once per placement. Cells are joined with f-strings from pieces that
-are escaped already (``escape`` of a str, or a label made here), then marked safe: Jinja then
-writes a placement's five cells as one value. Three cells carry their column's name for the
-phone, where rows become cards (``.cl``, not displayed, so not read either, where the table's
+The labels (and the patterns of hours and durations) are translated and escaped once per
+language (process-wide: a catalogue does not change while the app runs), and a day is written
+short once per locale and process (it never changes either); values that recur (a placement's
+state and period, a mentor with their invitation, an agreement state, hours against a plan, a
+school's name and city) are made once per request; only what is each placement's own (its link)
+once per placement. Cells are joined with f-strings from pieces that are escaped already (``escape`` of a
+str, or a label made here), then marked safe: the template writes the whole table's row groups,
+the list of students without a placement and the school filter's options as one value each (a
+Jinja loop over 300 rows cost as much as making them). Three cells carry their column's name for
+the phone, where rows become cards (``.cl``, not displayed, so not read either, where the table's
 headers are seen); the state, school and period say what they are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale, dates
@@ -25,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from lti_app.agreements.views import STATE_LABELS as AGREEMENT_LABELS
-from lti_app.core.formats import duration, format_locale
+from lti_app.core.formats import duration_writer, format_locale
 from lti_app.guests.models import InvitationState
 from lti_app.pipeline.service import PipelineMentor, PipelinePlacement, PipelineRow
 from lti_app.placements.views import STATE_LABELS, TRACK_LABELS
@@ -80,6 +83,10 @@ class Labels:
         }
         left = _e(_("left the course"))  # not inside the f-string: the extractor skips those
         self.left = f'<span class="tag">{left}</span>'
+        self.create = _e(_("Create placement"))
+        # Patterns, not text: filled in (then escaped) per value, as gettext with variables does.
+        self.hours_of = _("%(done)s of %(planned)s")
+        self.awaiting = _("%(pending)s awaiting the mentor")
 
 
 # The cells whose content does not say what it is (a tag "draft", "0 min", a name).
@@ -97,12 +104,17 @@ def labels() -> Labels:
     return found
 
 
-def _locale() -> Locale:
-    name = format_locale()
+def _locale(name: str) -> Locale:
     found = _LOCALES.get(name)
     if found is None:
         found = _LOCALES[name] = Locale.parse(name)
     return found
+
+
+@lru_cache(maxsize=4096)
+def _short_day(value: date, locale: str) -> str:
+    """A day as the table writes it: the same in every request (a few hundred days a course)."""
+    return str(dates.format_date(value, "short", locale=_locale(locale)))
 
 
 class Cells:
@@ -111,20 +123,14 @@ class Cells:
     def __init__(self, placement_url: str) -> None:
         """``placement_url``: a placement's URL without its id (the id is appended)."""
         self.labels = labels()
-        self.locale = _locale()
+        self.locale_name = format_locale()
+        self.duration = duration_writer()
         self.placement_url = _e(placement_url)
+        # Made once per request: (kind, what it depends on) → the escaped cell or piece.
         self._memo: dict[tuple[Any, ...], str] = {}
 
-    def _once(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
-        found = self._memo.get(key)
-        if found is None:
-            found = self._memo[key] = make()
-        return found
-
     def day(self, value: date) -> str:
-        return self._once(
-            ("day", value), lambda: str(dates.format_date(value, "short", locale=self.locale))
-        )
+        return _short_day(value, self.locale_name)
 
     def period(self, start: date | None, end: date | None) -> str:
         if start and end:
@@ -136,90 +142,145 @@ class Cells:
         return self.labels.no_period
 
     def placement(self, p: PipelinePlacement) -> str:
-        def make() -> str:
+        key = ("placement", p.state, p.track, p.start_date, p.end_date)
+        found = self._memo.get(key)
+        if found is None:
             state = self.labels.state_tag[p.state.value]
             track = self.labels.track[p.track.value]
             period = self.period(p.start_date, p.end_date)
-            return (
+            found = self._memo[key] = (
                 f"{self.labels.open['placement']}{state}<br>"
                 f'<span class="small">{track} · {period}</span></td>'
             )
-
-        return self._once(("placement", p.state, p.track, p.start_date, p.end_date), make)
+        return found
 
     def school(self, p: PipelinePlacement) -> str:
-        city = f'<br><span class="muted small">{_e(p.school_city)}</span>' if p.school_city else ""
-        link = f'<a href="{self.placement_url}{p.id}">{_e(p.school_name)}</a>'
-        return f"{self.labels.open['school']}{link}{city}</td>"
+        key = ("school", p.school_name, p.school_city)
+        rest = self._memo.get(key)  # the link's text and the city: shared by a school's placements
+        if rest is None:
+            city = p.school_city
+            city = f'<br><span class="muted small">{_e(city)}</span>' if city else ""
+            rest = self._memo[key] = f"{_e(p.school_name)}</a>{city}</td>"
+        return f'{self.labels.open["school"]}<a href="{self.placement_url}{p.id}">{rest}'
 
     def _mentor(self, m: PipelineMentor) -> str:
-        def make() -> str:
+        key = ("mentor", m.name, m.invitation, m.subject)
+        found = self._memo.get(key)
+        if found is None:
             subject = f' <span class="muted small">· {_e(m.subject)}</span>' if m.subject else ""
-            return f"<div>{_e(m.name)} {self.labels.invitation[m.invitation]}{subject}</div>"
-
-        return self._once(("mentor", m.name, m.invitation, m.subject), make)
+            invitation = self.labels.invitation[m.invitation]
+            found = self._memo[key] = f"<div>{_e(m.name)} {invitation}{subject}</div>"
+        return found
 
     def mentors(self, p: PipelinePlacement) -> str:
         if p.mentors:
-            content = "".join(self._mentor(m) for m in p.mentors)
+            content = "".join([self._mentor(m) for m in p.mentors])
         else:
             content = f'<span class="muted">{self.labels.no_mentor}</span>'
         return f"{self.labels.open['mentors']}{content}</td>"
 
     def agreement(self, p: PipelinePlacement) -> str:
-        state, signed = p.agreement_state, p.agreement_signed
-
-        def make() -> str:
+        facts = p.agreement
+        state, signed = (facts.state, facts.signed) if facts else ("none", 0)
+        key = ("agreement", state, signed)
+        found = self._memo.get(key)
+        if found is None:
             tag = self.labels.agreement[state]
             if state == "awaiting_signatures":
                 count = _e(ngettext("%(num)d of 3 signed", "%(num)d of 3 signed", signed))
                 tag += f'<br><span class="small muted">{count}</span>'
-            return f"{self.labels.open['agreement']}{tag}</td>"
-
-        return self._once(("agreement", state, signed), make)
+            found = self._memo[key] = f"{self.labels.open['agreement']}{tag}</td>"
+        return found
 
     def hours(self, p: PipelinePlacement) -> str:
-        logged, planned, pending = p.logged_minutes, p.planned_hours, p.pending_minutes
+        planned, pending = p.planned_hours, p.pending_minutes
+        logged = p.approved_minutes + pending
+        key = ("hours", logged, planned, pending)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._hours(logged, planned, pending)
+        return found
 
-        def make() -> str:
-            if planned:
-                text = _e(
-                    _(
-                        "%(done)s of %(planned)s",
-                        done=duration(logged),
-                        planned=duration(planned * 60),
-                    )
-                )
-                value = round(min(logged / 60, planned), 2)
-                content = f'{text}<meter min="0" max="{planned}" value="{value}"></meter>'
-            else:
-                content = (
-                    f'{_e(duration(logged))} <span class="muted small">{self.labels.no_plan}</span>'
-                )
-            if pending:
-                waiting = _e(_("%(pending)s awaiting the mentor", pending=duration(pending)))
-                content += f'<br><span class="muted small">{waiting}</span>'
-            return f"{self.labels.open['hours']}{content}</td>"
+    def _hours(self, logged: int, planned: int, pending: int) -> str:
+        duration, labels = self.duration, self.labels
+        if planned:
+            text = _e(
+                labels.hours_of % {"done": duration(logged), "planned": duration(planned * 60)}
+            )
+            value = round(min(logged / 60, planned), 2)
+            content = f'{text}<meter min="0" max="{planned}" value="{value}"></meter>'
+        else:
+            content = f'{_e(duration(logged))} <span class="muted small">{labels.no_plan}</span>'
+        if pending:
+            waiting = _e(labels.awaiting % {"pending": duration(pending)})
+            content += f'<br><span class="muted small">{waiting}</span>'
+        return f"{labels.open['hours']}{content}</td>"
 
-        return self._once(("hours", logged, planned, pending), make)
-
-    def student(self, row: PipelineRow) -> Markup:
+    def student(self, row: PipelineRow) -> str:
         """The row group's header: the student's name (a link to the placement that most needs
         attention), whether they left the course, their address."""
         focus = row.focus
         assert focus is not None, "students without a placement are not in the table"
         left = f" {self.labels.left}" if not row.active else ""
         email = f'<br><span class="muted small">{_e(row.email)}</span>' if row.email else ""
-        html = (
+        return (
             f'<th scope="rowgroup" rowspan="{len(row.placements)}" class="student">'
             f'<a href="{self.placement_url}{focus.id}">{_e(row.name)}</a>{left}{email}</th>'
         )
-        return Markup(html)  # noqa: S704 (built from escaped pieces only)
 
-    def row(self, p: PipelinePlacement) -> Markup:
-        """A placement's five cells, in the order of the table's columns, safe to write: every
-        value in them went through ``_e`` or is a label escaped in ``Labels``."""
-        cells = (
+    def row(self, p: PipelinePlacement) -> str:
+        """A placement's five cells, in the order of the table's columns."""
+        return (
             self.placement(p) + self.school(p) + self.mentors(p) + self.agreement(p) + self.hours(p)
         )
-        return Markup(cells)  # noqa: S704 (built from escaped pieces only, see above)
+
+    def table(self, rows: list[PipelineRow]) -> Markup:
+        """The table's row groups: one <tbody> a student (greyed if they left), one <tr> a
+        placement, the student's header in the first. Safe to write: every value in it went
+        through ``_e`` or is a label escaped in ``Labels``."""
+        parts: list[str] = []
+        add = parts.append
+        placement, school, mentors = self.placement, self.school, self.mentors
+        agreement, hours = self.agreement, self.hours
+        for row in rows:
+            add("\n<tbody>" if row.active else '\n<tbody class="inactive">')
+            student = self.student(row)
+            for p in row.placements:
+                add(
+                    f"\n<tr>{student}{placement(p)}{school(p)}{mentors(p)}{agreement(p)}"
+                    f"{hours(p)}</tr>"
+                )
+                student = ""
+            add("\n</tbody>")
+        return Markup("".join(parts))  # noqa: S704 (built from escaped pieces only, see above)
+
+    def unplaced(self, rows: list[PipelineRow], new_url: str) -> Markup:
+        """The list items of the students without a placement: name, whether they left, address,
+        and (while they are in the course) a link to create their placement."""
+        labels, url = self.labels, _e(new_url)
+        parts: list[str] = []
+        add = parts.append
+        for row in rows:
+            name = _e(row.name)
+            email = f'<span class="muted small">{_e(row.email)}</span>' if row.email else ""
+            if row.active:
+                add(
+                    f'\n<li class="unplaced-student">\n{name}\n{email}\n'
+                    f'<a class="small" href="{url}?student={row.person_id}"'
+                    f' aria-label="{labels.create}: {name}">{labels.create}</a>\n</li>'
+                )
+            else:
+                add(
+                    f'\n<li class="unplaced-student inactive">\n{name} {labels.left}\n{email}\n</li>'
+                )
+        return Markup("".join(parts))  # noqa: S704 (built from escaped pieces only)
+
+    @staticmethod
+    def school_options(schools: list[tuple[int, str]], selected: int | None) -> Markup:
+        """The school filter's options (the "all" option is the template's)."""
+        parts = [
+            f'<option value="{school_id}"{" selected" if school_id == selected else ""}>'
+            f"{_e(name)}</option>"
+            for school_id, name in schools
+        ]
+        return Markup("\n".join(parts))  # noqa: S704 (built from escaped pieces only)

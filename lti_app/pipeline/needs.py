@@ -7,12 +7,12 @@ Read from the rows the pipeline already holds, plus one statement for the course
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from lti_app.agreements.models import (
     Agreement,
@@ -42,15 +42,15 @@ class AgreementFacts:
     since: datetime | None = None  # its text's last change or signature
 
 
-def course_agreements(session: Session, course_placements: Any) -> dict[int, AgreementFacts]:
-    """placement id → its newest agreement's facts; one statement for the whole course (one
-    row per valid signature, at most three an agreement)."""
+def agreements_query(course_placements: Any) -> Any:
+    """Each placement's newest agreement with its valid signatures: one row per signature (at
+    most three an agreement), one statement for the whole course."""
     newest = (
         select(func.max(Agreement.id))
         .where(Agreement.placement_id.in_(course_placements))
         .group_by(Agreement.placement_id)
     )
-    rows = session.execute(
+    return (
         select(
             Agreement.placement_id,
             Agreement.id,
@@ -70,6 +70,10 @@ def course_agreements(session: Session, course_placements: Any) -> dict[int, Agr
         )
         .where(Agreement.id.in_(newest))
     )
+
+
+def agreement_facts(rows: Iterable[Any]) -> dict[int, AgreementFacts]:
+    """placement id → its newest agreement's facts, from the rows of ``agreements_query``."""
     facts: dict[int, AgreementFacts] = {}
     signed: dict[int, set[str]] = {}
     steps: dict[int, tuple[list[list[str]], DocumentState]] = {}

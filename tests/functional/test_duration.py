@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale
 
-from lti_app.core.formats import duration
+from lti_app.core.formats import duration, duration_writer
 
 
 @pytest.mark.parametrize(
@@ -28,5 +28,7 @@ def test_a_duration_in_both_languages(
         with force_locale("en"):
             assert duration(minutes) == english
             assert app.jinja_env.from_string("{{ m|duration }}").render(m=minutes) == english
+            assert duration_writer()(minutes) == english  # the pipeline's, patterns read once
         with force_locale("nl"):
             assert duration(minutes) == dutch
+            assert duration_writer()(minutes) == dutch
