@@ -243,13 +243,16 @@ def counts(session: Session, placement_id: int, mentor_id: int | None = None) ->
     ]
     if mentor_id is not None:
         open_filter.append(FeedbackRequest.mentor_id == mentor_id)
-    open_count = session.scalar(select(func.count(FeedbackRequest.id)).where(*open_filter))
-    form_count, responded = session.execute(
-        select(func.count(FeedbackForm.id), func.count(FeedbackForm.responded_at)).where(
+    # One statement: the open requests as a scalar subquery beside the forms' counts.
+    open_count = select(func.count(FeedbackRequest.id)).where(*open_filter).scalar_subquery()
+    form_count, responded, open_requests = session.execute(
+        select(
+            func.count(FeedbackForm.id), func.count(FeedbackForm.responded_at), open_count
+        ).where(
             FeedbackForm.placement_id == placement_id,
             FeedbackForm.state == FormState.SUBMITTED,
             FeedbackForm.superseded_at.is_(None),
         )
     ).one()
     forms = int(form_count or 0)
-    return {"open": int(open_count or 0), "forms": forms, "new": forms - int(responded or 0)}
+    return {"open": int(open_requests or 0), "forms": forms, "new": forms - int(responded or 0)}

@@ -182,7 +182,7 @@ def test_the_coordinator_edits_the_framework_and_a_template_and_given_forms_read
     page = text(previewed)
     assert "Preview: Lesson visit" in page and "Goals of the lesson" in page
     assert "Fits instruction to what the class can do." in page  # the level's indicator
-    assert "not observed" in page
+    assert "Not observed" in page  # offered besides the levels
     saved = _post(coordinator, edit, fields(page), "save")
     assert saved.status_code == 303, text(saved)[:3000]
     with app.app_context():

@@ -85,7 +85,8 @@ def test_without_a_placement_the_one_button_proposes_one_and_nothing_is_promised
 ) -> None:
     html = home(launch_client(app, lms, MEHDI))
     assert primary_buttons(html) == [("/my/placements/new", "Propose a placement")]
-    for promise in ("feedback", "reflection", "reflect"):
+    # Feedback exists now and is described; reflection journals do not yet.
+    for promise in ("reflection", "reflect", "journal"):
         assert promise not in html.lower()
 
 
