@@ -243,6 +243,7 @@ def test_college_b_lists_none_of_college_a(
         "/placements/new?school_search=Sint-Jozef",
         "/course/programme",
         "/coach",
+        "/feedback/course",
     ):
         response = coordinator.get(path)
         page = text(response)

@@ -101,6 +101,11 @@ def world(app: Flask, lms: TestLMS) -> World:
     )
 
 
+# Pages of the signed-in coach's own course, naming no object: a coach of another course gets
+# their own course's page (200), with nothing of Bram's on it.
+OWN_COURSE_PAGES = {"feedback.course"}
+
+
 def _rules(app: Flask) -> list[Any]:
     return [r for r in app.url_map.iter_rules() if r.endpoint.startswith("feedback.")]
 
@@ -162,6 +167,8 @@ def test_outsiders_get_nothing_of_brams_feedback_and_change_nothing(
                     tried += 1
                     body = text(response)
                     expected = (401, 403, 404) if who == "nobody" else (403, 404)
+                    if who == "a coach of another course" and rule.endpoint in OWN_COURSE_PAGES:
+                        expected = (200,)
                     assert response.status_code in expected, (who, method, path, body[:300])
                     assert SECRET not in body and "Bram" not in body, (who, method, path)
     assert tried >= 8
