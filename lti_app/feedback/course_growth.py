@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -79,17 +80,22 @@ def course_growth(
     last_of: dict[int, date] = {}  # placement → its last form's day
     forms = form_rows(session, approved)
     templates = templates_of(session, (f.template_id for f in forms), language)
-    for form in forms:  # oldest first: a later form's level replaces an earlier one's
+
+    def when(form: Any) -> tuple[date, int]:
+        return day_of(form.lesson_date, form.submitted_at), form.id
+
+    # Newest first: a competency's first point is its latest, later ones are skipped.
+    for form in sorted(forms, key=when, reverse=True):
         student = placement_student[form.placement_id]
         day = day_of(form.lesson_date, form.submitted_at)
         student.form_count += 1
-        last_of[form.placement_id] = max(day, last_of.get(form.placement_id, day))
-        if student.last_day is None or day >= student.last_day:
+        if student.last_day is None or day > student.last_day:
             student.last_day, student.placement_id = day, form.placement_id
-        for key, point in points_of(form, templates[form.template_id]).items():
-            shown = student.latest.get(key)
-            if shown is None or (point.day, point.form_id) >= (shown.day, shown.form_id):
-                student.latest[key] = point
+        last_of.setdefault(form.placement_id, day)
+        template = templates[form.template_id]
+        if all(key in student.latest for key, _items in template.rated):
+            continue  # newer forms gave every level this one could: its answers stay unread
+        student.latest.update(points_of(form, template, student.latest))
 
     for student in students.values():
         student.quiet = any(

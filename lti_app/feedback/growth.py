@@ -14,17 +14,18 @@ template versions they use (with their framework) in one; the course view adds i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, Text, and_, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from lti_app import clock
 from lti_app.feedback import blocks
-from lti_app.feedback.blocks import NOT_OBSERVED, Competency, Level
+from lti_app.feedback.blocks import Competency, Level
 from lti_app.feedback.defaults import DEFAULT_SCALE, default_competencies
 from lti_app.feedback.models import (
     CompetencyFramework,
@@ -74,8 +75,19 @@ class _Template:
     kind: FormKind
     framework_version: int
     levels: dict[str, Level]  # by key
-    competency_of: dict[str, str]  # scale block key → competency key
+    rated: tuple[tuple[str, tuple[str, ...]], ...]  # (competency, its scale blocks' keys)
     competencies: list[Competency]
+    nearest: dict[tuple[int, int], Level] = field(default_factory=dict)  # (sum, n) → level
+
+    def level(self, total: int, count: int) -> Level:
+        """The level nearest the mean of ``count`` values adding up to ``total``; the lower
+        one on a tie (remembered: a course view asks thousands of times)."""
+        found = self.nearest.get((total, count))
+        if found is None:
+            mean = total / count
+            found = min(self.levels.values(), key=lambda lv: (abs(lv.value - mean), lv.value))
+            self.nearest[(total, count)] = found
+        return found
 
 
 def current_submitted() -> ColumnElement[bool]:
@@ -101,9 +113,18 @@ def pipeline_facts(session: Session, course_placements: Any) -> dict[int, tuple[
     return {placement_id: (int(count), last) for placement_id, count, last in rows}
 
 
+def answers_of(form: Any) -> dict[str, Any]:
+    """A form row's answers (``form_rows`` reads them as text)."""
+    raw = form.answers
+    if isinstance(raw, dict):
+        return raw
+    found = json.loads(raw) if raw else {}
+    return found if isinstance(found, dict) else {}
+
+
 def form_rows(session: Session, placements: Any) -> list[Any]:
     """The current submitted forms of the placements ``placements`` (a SELECT of ids, or one
-    id), oldest first: one statement."""
+    id), oldest first, their answers as JSON text: one statement."""
     where = (
         FeedbackForm.placement_id == placements
         if isinstance(placements, int)
@@ -117,7 +138,9 @@ def form_rows(session: Session, placements: Any) -> list[Any]:
                 FeedbackForm.template_id,
                 FeedbackForm.lesson_date,
                 FeedbackForm.submitted_at,
-                FeedbackForm.answers,
+                # As text, decoded only where a point may come of it (answers_of): for a course
+                # view, decoding every form's JSON is most of the page's time.
+                cast(FeedbackForm.answers, Text).label("answers"),
             )
             .where(where, current_submitted())
             .order_by(FeedbackForm.submitted_at, FeedbackForm.id)
@@ -125,7 +148,9 @@ def form_rows(session: Session, placements: Any) -> list[Any]:
     )
 
 
-def templates_of(session: Session, template_ids: Iterable[int], language: str) -> dict[int, _Template]:
+def templates_of(
+    session: Session, template_ids: Iterable[int], language: str
+) -> dict[int, _Template]:
     """The template versions (with their framework version) by id, read once each: one
     statement, none when there are no forms."""
     wanted = sorted(set(template_ids))
@@ -148,11 +173,7 @@ def templates_of(session: Session, template_ids: Iterable[int], language: str) -
             kind=FormKind(t.kind),
             framework_version=t.version,
             levels={level.key: level for level in blocks.levels(t.scale, language)},
-            competency_of={
-                b.key: b.competency
-                for b in blocks.blocks(t.blocks, language)
-                if b.type == "scale" and b.competency
-            },
+            rated=_rated(blocks.blocks(t.blocks, language)),
             competencies=blocks.competencies(t.competencies, language),
         )
     return found
@@ -164,22 +185,42 @@ def day_of(lesson_date: date | None, submitted_at: datetime | None) -> date:
     return clock.in_brussels(submitted_at or clock.now()).date()
 
 
-def points_of(form: Any, template: _Template) -> dict[str, Point]:
-    """The form's point per competency it rated (see the module's docstring)."""
-    rated: dict[str, list[Level]] = {}
-    answers = form.answers or {}
-    for block_key, competency in template.competency_of.items():
-        answer = answers.get(block_key)
-        if not answer or answer == NOT_OBSERVED or not isinstance(answer, str):
-            continue
-        level = template.levels.get(answer)
+def _rated(items: list[blocks.Block]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    keys: dict[str, list[str]] = {}
+    for b in items:
+        if b.type == "scale" and b.competency:
+            keys.setdefault(b.competency, []).append(b.key)
+    return tuple((competency, tuple(found)) for competency, found in keys.items())
+
+
+def rated_level(
+    answers: dict[str, Any], template: _Template, keys: tuple[str, ...]
+) -> Level | None:
+    """The level the form's ``keys`` (one competency's scale items) give together, if any."""
+    total = count = 0
+    for key in keys:
+        answer = answers.get(key)
+        # Not observed, empty, or a level the scale lacks: no value.
+        level = template.levels.get(answer) if answer.__class__ is str else None
         if level is not None:
-            rated.setdefault(competency, []).append(level)
-    day = day_of(form.lesson_date, form.submitted_at)
+            total += level.value
+            count += 1
+    return template.level(total, count) if count else None
+
+
+def points_of(form: Any, template: _Template, skip: Container[str] = ()) -> dict[str, Point]:
+    """The form's point per competency it rated (see the module's docstring), leaving out the
+    competencies in ``skip``."""
+    answers = answers_of(form)
     points = {}
-    for competency, levels in rated.items():
-        mean = sum(level.value for level in levels) / len(levels)
-        level = min(template.levels.values(), key=lambda lv: (abs(lv.value - mean), lv.value))
+    day: date | None = None
+    for competency, keys in template.rated:
+        if competency in skip:
+            continue
+        level = rated_level(answers, template, keys)
+        if level is None:
+            continue
+        day = day or day_of(form.lesson_date, form.submitted_at)
         points[competency] = Point(form.id, day, level.key, level.label, level.value, template.kind)
     return points
 

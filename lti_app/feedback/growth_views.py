@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lti_app import db
-from lti_app.core.formats import format_day
+from lti_app.core.formats import LONG_DATE, format_day
 from lti_app.feedback.blueprint import bp
 from lti_app.feedback.chart import chart
 from lti_app.feedback.growth import Point, growth
@@ -41,18 +41,38 @@ KIND_LABELS = {
 }
 
 
-def form_url(form_id: int) -> str:
-    return url_for("feedback.form", form_id=form_id)
+class Words:
+    """A page's words for its points, each made once: formatting a date and translating are
+    the costly part of a page with thousands of points (the course view)."""
 
+    def __init__(self) -> None:
+        self.pattern = _("%(day)s: %(level)s (%(kind)s)")
+        self.form_prefix = url_for("feedback.form", form_id=0)[:-1]
+        self.kinds = {kind: str(label) for kind, label in KIND_LABELS.items()}
+        self.days: dict[tuple[date, str], str] = {}
 
-def describe(point: Point) -> str:
-    """What a point's <title> says (and a screen reader reads on its link)."""
-    return _(
-        "%(day)s: %(level)s (%(kind)s)",
-        day=format_day(point.day),
-        level=point.label,
-        kind=KIND_LABELS.get(point.kind, point.kind),
-    )
+    def day(self, day: date, format: str = "medium") -> str:
+        key = (day, format)
+        if key not in self.days:
+            self.days[key] = format_day(day, format)
+        return self.days[key]
+
+    def long_day(self, day: date) -> str:
+        return self.day(day, LONG_DATE)
+
+    def kind(self, kind: FormKind) -> str:
+        return self.kinds.get(kind, str(kind))
+
+    def form_url(self, form_id: int) -> str:
+        return f"{self.form_prefix}{form_id}"
+
+    def describe(self, point: Point) -> str:
+        """What a point's <title> says (and a screen reader reads on its link)."""
+        return self.pattern % {
+            "day": self.day(point.day),
+            "level": point.label,
+            "kind": self.kind(point.kind),
+        }
 
 
 @bp.route("/feedback/placements/<int:placement_id>/growth", endpoint="growth")
@@ -64,6 +84,7 @@ def growth_page(placement_id: int) -> Any:
     days = [p.day for line in found.rated for p in line.points]
     first: date | None = min(days) if days else None
     last: date | None = max(days) if days else None
+    words = Words()
     charts = {}
     if first is not None and last is not None:
         for line in found.rated:
@@ -78,9 +99,9 @@ def growth_page(placement_id: int) -> Any:
                     competency=line.competency.title,
                     count=len(line.points),
                 ),
-                href=form_url,
-                describe=describe,
-                day_label=lambda d: format_day(d, "d MMM"),
+                href=words.form_url,
+                describe=words.describe,
+                day_label=lambda d: words.day(d, "d MMM"),
             )
     return render_template(
         "feedback/growth.html",
@@ -88,6 +109,6 @@ def growth_page(placement_id: int) -> Any:
         reader=reader,
         growth=found,
         charts=charts,
-        kind_labels=KIND_LABELS,
+        words=words,
         guest_layout=reader.guest,
     )

@@ -25,7 +25,7 @@ from lti_app.schools.models import Mentor
 SEMESTER_DAYS = 126
 FORMS = 12
 
-O, P, M, V = (
+OBS, PLAN, MID, VISIT = (
     FormKind.LESSON_OBSERVATION,
     FormKind.LESSON_PLAN,
     FormKind.MIDTERM,
@@ -33,18 +33,18 @@ O, P, M, V = (
 )
 # (kind, level of the first rated items, of the others): a semester that grows.
 SEMESTER: tuple[tuple[FormKind, str, str], ...] = (
-    (P, "werkpunt", "knelpunt"),
-    (O, "werkpunt", "knelpunt"),
-    (O, "werkpunt", "werkpunt"),
-    (V, "werkpunt", "voldoende"),
-    (O, "voldoende", "werkpunt"),
-    (P, "voldoende", "voldoende"),
-    (M, "voldoende", "werkpunt"),
-    (O, "voldoende", "voldoende"),
-    (O, "kwaliteit", "voldoende"),
-    (V, "voldoende", "kwaliteit"),
-    (O, "kwaliteit", "voldoende"),
-    (O, "kwaliteit", "kwaliteit"),
+    (PLAN, "werkpunt", "knelpunt"),
+    (OBS, "werkpunt", "knelpunt"),
+    (OBS, "werkpunt", "werkpunt"),
+    (VISIT, "werkpunt", "voldoende"),
+    (OBS, "voldoende", "werkpunt"),
+    (PLAN, "voldoende", "voldoende"),
+    (MID, "voldoende", "werkpunt"),
+    (OBS, "voldoende", "voldoende"),
+    (OBS, "kwaliteit", "voldoende"),
+    (VISIT, "voldoende", "kwaliteit"),
+    (OBS, "kwaliteit", "voldoende"),
+    (OBS, "kwaliteit", "kwaliteit"),
 )
 TEXTS = {
     "strengths": "Duidelijke instructie; je spreekt de klas rustig en met humor aan.",
@@ -64,7 +64,7 @@ def semester_start(today: date) -> date:
     return today - timedelta(days=SEMESTER_DAYS)
 
 
-def _answers(blocks: list[dict[str, Any]], first: str, other: str) -> dict[str, Any]:
+def answers_for(blocks: list[dict[str, Any]], first: str, other: str) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     rated = 0
     for block in blocks:
@@ -100,7 +100,7 @@ def give_feedback(session: Session, placement: Placement, mentor: Mentor, coach:
             lesson_date=lesson,
             class_name="4ECa",
             subject="Economie",
-            answers=_answers(template.blocks, first, other),
+            answers=answers_for(template.blocks, first, other),
             revision=3,
             state=FormState.SUBMITTED,
             submitted_at=min(written, clock.now()),

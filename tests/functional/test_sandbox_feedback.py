@@ -28,7 +28,7 @@ def _sofies_placement(app: Flask) -> int:
         ).one()
 
 
-def test_sofie_has_a_semester_of_growing_feedback(served_app: Flask) -> None:  # noqa: F811
+def test_sofie_has_a_semester_of_growing_feedback(served_app: Flask) -> None:
     seed(served_app)
     placement_id = _sofies_placement(served_app)
     with served_app.test_request_context():
@@ -52,7 +52,7 @@ def test_sofie_has_a_semester_of_growing_feedback(served_app: Flask) -> None:  #
     assert "twelve forms" in str(demo_guide.line(demo_states.SOFIE))
 
 
-def test_a_newcomer_as_sofie_and_as_the_coach_sees_it_filled(served_app: Flask) -> None:  # noqa: F811
+def test_a_newcomer_as_sofie_and_as_the_coach_sees_it_filled(served_app: Flask) -> None:
     seed(served_app)
     placement_id = _sofies_placement(served_app)
     sofie = served_app.test_client()
