@@ -62,10 +62,10 @@ def chart(
         f'<title id="{cid}-title">{escape(title)}</title>',
     ]
     for level in levels:
-        y = _f(_y(level.value, levels))
+        at = _f(_y(level.value, levels))
         parts.append(
-            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}"/>'
-            f'<text class="axis lv-{level.value}" x="{LEFT - 8}" y="{y}" text-anchor="end" '
+            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{at}" y2="{at}"/>'
+            f'<text class="axis lv-{level.value}" x="{LEFT - 8}" y="{at}" text-anchor="end" '
             f'dominant-baseline="middle">{escape(level.label)}</text>'
         )
     base = HEIGHT - BOTTOM + 18

@@ -44,7 +44,7 @@ def row_cells(overview: CourseGrowth, words: Words) -> dict[int, Markup]:
     labels: dict[str, str] = {}
     rows = {}
     for student in overview.students:
-        cells = []
+        cells: list[str] = []
         for competency in overview.competencies:
             point = student.latest.get(competency.key)
             if point is None:

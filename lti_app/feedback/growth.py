@@ -110,7 +110,8 @@ def pipeline_facts(session: Session, course_placements: Any) -> dict[int, tuple[
         .where(FeedbackForm.placement_id.in_(course_placements), current_submitted())
         .group_by(FeedbackForm.placement_id)
     )
-    return {placement_id: (int(count), last) for placement_id, count, last in rows}
+    # A submitted form has its moment: the maximum is never empty.
+    return {pid: (int(count), last) for pid, count, last in rows if last is not None}
 
 
 def answers_of(form: Any) -> dict[str, Any]:
