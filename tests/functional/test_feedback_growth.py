@@ -175,7 +175,12 @@ def test_a_lesson_observation_rating_one_competency_twice_makes_one_point(app: F
         id = 7
         lesson_date = date(2027, 3, 1)
         submitted_at = None
-        answers = {"goals": "kwaliteit", "instruction": "voldoende", "climate": "nonsense", "x": [1]}
+        answers = {
+            "goals": "kwaliteit",
+            "instruction": "voldoende",
+            "climate": "nonsense",
+            "x": [1],
+        }
 
     points = points_of(Form(), template)
     assert list(points) == ["fg1"]  # an unknown level is no point
