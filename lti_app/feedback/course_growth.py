@@ -50,10 +50,9 @@ class CourseGrowth:
     students: list[StudentGrowth]  # by name
 
 
-def _name(row: object) -> str:
-    name = getattr(row, "name", None)
-    parts = (getattr(row, "given_name", None), getattr(row, "family_name", None))
-    return name or " ".join(p for p in parts if p) or str(getattr(row, "sub", ""))
+def _name(row: Any) -> str:
+    """Person.display_name, from a row of columns."""
+    return row.name or " ".join(p for p in (row.given_name, row.family_name) if p) or row.sub
 
 
 def course_growth(

@@ -53,7 +53,7 @@ def row_cells(overview: CourseGrowth, words: Words) -> dict[int, Markup]:
             label = labels.get(point.label) or labels.setdefault(point.label, escape(point.label))
             cells.append(
                 f'<td><a class="level-tag lv-{point.value}" href="{words.form_url(point.form_id)}"'
-                f' title="{escape(words.describe(point))}">{label}</a></td>'
+                f' title="{escape(words.day(point.day))}">{label}</a></td>'
             )
         rows[student.person_id] = Markup("".join(cells))  # noqa: S704  # escaped above
     return rows
