@@ -3,8 +3,10 @@
 from lti_app.feedback import (  # noqa: F401
     attachment_views,
     autosave_views,
+    course_views,
     form_views,
     framework_views,
+    growth_views,
     overview_views,
     request_views,
     template_views,

@@ -25,6 +25,11 @@ LINES: dict[str, Any] = {
         "In English: an active agreement with its signed PDF, and her hours: a week approved, "
         "two days waiting, one entry returned with a reason."
     ),
+    # Said apart, so the line above keeps its translation.
+    "growth:" + states.SOFIE: _l(
+        "A semester of feedback: twelve forms from her mentor and the coach, her growth chart "
+        "per competency filled from Werkpunt to Kwaliteit."
+    ),
     states.JONAS: _l(
         "His proposal, returned by the coach with a reason, to change and send again."
     ),
@@ -43,4 +48,7 @@ LINES: dict[str, Any] = {
 
 
 def line(key: str) -> Any:
-    return LINES.get(key, "")
+    """What ``key`` sees; for Sofie also her semester of feedback."""
+    said = LINES.get(key, "")
+    growth = LINES.get("growth:" + key)
+    return f"{said} {growth}" if growth else said

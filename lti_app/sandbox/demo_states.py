@@ -13,7 +13,8 @@ Who shows what (the welcome page says so in one line each):
   mentor (Pieter) signed hers, the college has still to sign; Lotte signed hers, but the coach
   then changed the schedule, which voided her signature, so it is her turn again.
 - Sofie's agreement is active, with its signed PDF; she logged hours: a week her mentor (Els)
-  approved, two days waiting, and one entry returned with a reason.
+  approved, two days waiting, and one entry returned with a reason. Her placement began a
+  semester ago: a dozen submitted feedback forms fill her growth chart (demo_feedback.py).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from lti_app.placements import service as placements
 from lti_app.placements.models import Placement, Track
 from lti_app.roster.models import Course, Person, Role
 from lti_app.roster.service import record_launch
-from lti_app.sandbox import platform
+from lti_app.sandbox import demo_feedback, platform
 from lti_app.sandbox.demo import MAIN, DemoPerson, person
 from lti_app.schools import service as schools
 from lti_app.schools.mentors import MentorDetails
@@ -224,13 +225,13 @@ class _Scenes:
         }
 
     def _propose(
-        self, student: Person, school: str, subjects: str, mentor: DemoMentor
+        self, student: Person, school: str, subjects: str, mentor: DemoMentor, **more: Any
     ) -> Placement:
         return placements.propose_placement(
             self.s,
             course_id=self.course.id,
             student=student,
-            values=self._values(school, subjects),
+            values=self._values(school, subjects, **more),
             mentors=[MentorDetails(mentor.email, mentor.name, subjects)],
         )
 
@@ -246,10 +247,10 @@ class _Scenes:
         )
 
     def _approved(
-        self, student: Person, school: str, subjects: str, mentor: DemoMentor
+        self, student: Person, school: str, subjects: str, mentor: DemoMentor, **more: Any
     ) -> Placement:
         """Proposed by the student, approved by the coach."""
-        placement = self._propose(student, school, subjects, mentor)
+        placement = self._propose(student, school, subjects, mentor, **more)
         placements.approve_placement(self.s, placement, self.coach)
         return placement
 
@@ -339,10 +340,13 @@ class _Scenes:
 
     def active_with_hours(self) -> None:
         sofie = self._student(SOFIE)
-        placement = self._approved(sofie, "zonnebloem", "Economie", ELS)
+        # Her placement began a semester ago, so her feedback forms fill one.
+        began = demo_feedback.semester_start(self.today)
+        placement = self._approved(sofie, "zonnebloem", "Economie", ELS, start_date=began)
         els = self._invite(placement, ELS, follows=True)
         self._sign(self._agreement(placement), placement, sofie, els, self.coach)
         self._hours(placement, sofie, els)
+        demo_feedback.give_feedback(self.s, placement, els, self.coach)
 
     def _hours(self, placement: Placement, student: Person, mentor: Mentor) -> None:
         """A week the mentor approved, then a week with two days waiting and one returned."""

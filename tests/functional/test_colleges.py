@@ -259,6 +259,7 @@ def test_college_b_lists_none_of_college_a(
         "/coach",
         "/feedback/admin/frameworks",
         "/feedback/admin/templates",
+        "/feedback/course",
     ):
         response = coordinator.get(path)
         page = text(response)

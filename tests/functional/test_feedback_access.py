@@ -125,6 +125,11 @@ def _template_ids(app: Flask, form_id: int) -> dict[str, int]:
         }
 
 
+# Pages of the signed-in coach's own course, naming no object: a coach of another course gets
+# their own course's page (200), with nothing of Bram's on it.
+OWN_COURSE_PAGES = {"feedback.course"}
+
+
 def _rules(app: Flask) -> list[Any]:
     return [r for r in app.url_map.iter_rules() if r.endpoint.startswith("feedback.")]
 
@@ -202,6 +207,8 @@ def test_outsiders_get_nothing_of_brams_feedback_and_change_nothing(
                     body = text(response)
                     # Nobody holds a valid CSRF token (see _token): the permission refuses.
                     expected = (401, 403, 404) if who == "nobody" else (403, 404)
+                    if who == "a coach of another course" and rule.endpoint in OWN_COURSE_PAGES:
+                        expected = (200,)
                     assert response.status_code in expected, (who, method, path, body[:300])
                     assert SECRET not in body and "Bram" not in body, (who, method, path)
     assert tried >= 8
