@@ -102,16 +102,26 @@ def current_submitted() -> ColumnElement[bool]:
     return and_(FeedbackForm.state == FormState.SUBMITTED, ~replaced)
 
 
+def facts_query(placements: Any) -> Any:
+    """(placement id, submitted forms, when the last came) per placement that ``placements``
+    (a SELECT of placement ids) selects and that has current submitted forms."""
+    return (
+        select(FeedbackForm.placement_id, func.count(), func.max(FeedbackForm.submitted_at))
+        .where(FeedbackForm.placement_id.in_(placements), current_submitted())
+        .group_by(FeedbackForm.placement_id)
+    )
+
+
+def facts_of(rows: Iterable[Any]) -> dict[int, tuple[int, datetime]]:
+    """``facts_query``'s rows as {placement id: (forms, last)}."""
+    # A submitted form has its moment: the maximum is never empty.
+    return {pid: (int(count), last) for pid, count, last in rows if last is not None}
+
+
 def pipeline_facts(session: Session, course_placements: Any) -> dict[int, tuple[int, datetime]]:
     """{placement id: (submitted forms, when the last came)} for the placements ``course_placements``
     (a SELECT of placement ids) selects, in one statement; a placement without forms is absent."""
-    rows = session.execute(
-        select(FeedbackForm.placement_id, func.count(), func.max(FeedbackForm.submitted_at))
-        .where(FeedbackForm.placement_id.in_(course_placements), current_submitted())
-        .group_by(FeedbackForm.placement_id)
-    )
-    # A submitted form has its moment: the maximum is never empty.
-    return {pid: (int(count), last) for pid, count, last in rows if last is not None}
+    return facts_of(session.execute(facts_query(course_placements)))
 
 
 def answers_of(form: Any) -> dict[str, Any]:

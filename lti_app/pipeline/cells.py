@@ -27,10 +27,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from lti_app import clock
 from lti_app.agreements.views import STATE_LABELS as AGREEMENT_LABELS
 from lti_app.core.formats import duration_writer, format_locale
 from lti_app.guests.models import InvitationState
 from lti_app.pipeline.service import PipelineMentor, PipelinePlacement, PipelineRow
+from lti_app.placements.models import PlacementState
 from lti_app.placements.views import STATE_LABELS, TRACK_LABELS
 
 INVITATION_LABELS = {
@@ -59,6 +61,7 @@ class Labels:
             "mentors": _e(_("Mentors and invitation")),
             "agreement": _e(_("Agreement")),
             "hours": _e(_("Hours logged / planned")),
+            "feedback": _e(_("Feedback")),
         }
         self.state = {k: _e(v) for k, v in STATE_LABELS.items()}
         self.track = {k: _e(v) for k, v in TRACK_LABELS.items()}
@@ -87,10 +90,14 @@ class Labels:
         # Patterns, not text: filled in (then escaped) per value, as gettext with variables does.
         self.hours_of = _("%(done)s of %(planned)s")
         self.awaiting = _("%(pending)s awaiting the mentor")
+        self.no_feedback = _e(_("none yet"))
+        self.last_feedback = _("last %(day)s")
+        quiet = _e(_("no feedback lately"))
+        self.quiet = f'<span class="tag feedback-quiet">{quiet}</span>'
 
 
 # The cells whose content does not say what it is (a tag "draft", "0 min", a name).
-LABELLED = ("mentors", "agreement", "hours")
+LABELLED = ("mentors", "agreement", "hours", "feedback")
 _LABELS: dict[str, Labels] = {}
 _LOCALES: dict[str, Locale] = {}
 
@@ -120,9 +127,11 @@ def _short_day(value: date, locale: str) -> str:
 class Cells:
     """One request's cells of the pipeline table (see the module's docstring)."""
 
-    def __init__(self, placement_url: str) -> None:
-        """``placement_url``: a placement's URL without its id (the id is appended)."""
+    def __init__(self, placement_url: str, feedback_url: str) -> None:
+        """``placement_url``, ``feedback_url``: a placement's page and its feedback page, each
+        without the id (the id is appended)."""
         self.labels = labels()
+        self.feedback_url = _e(feedback_url)
         self.locale_name = format_locale()
         self.duration = duration_writer()
         self.placement_url = _e(placement_url)
@@ -216,6 +225,32 @@ class Cells:
             content += f'<br><span class="muted small">{waiting}</span>'
         return f"{labels.open['hours']}{content}</td>"
 
+    def feedback(self, p: PipelinePlacement) -> str:
+        """How many feedback forms came (a link to the placement's feedback) and when the last;
+        flagged when a running placement has had none for FEEDBACK_QUIET_WEEKS."""
+        labels = self.labels
+        if p.state != PlacementState.APPROVED:
+            return f'{labels.open["feedback"]}<span class="muted">–</span></td>'
+        flag = f"<br>{labels.quiet}" if p.feedback_quiet else ""
+        if not p.feedback_forms:
+            return (
+                f'{labels.open["feedback"]}<a href="{self.feedback_url}{p.id}">'
+                f"{labels.no_feedback}</a>{flag}</td>"
+            )
+        key = ("feedback", p.feedback_forms)
+        count = self._memo.get(key)
+        if count is None:
+            forms = ngettext("%(num)d form", "%(num)d forms", p.feedback_forms)
+            count = self._memo[key] = _e(forms)
+        last = ""
+        if p.feedback_last is not None:
+            day = self.day(clock.in_brussels(p.feedback_last).date())
+            last = f'<br><span class="muted small">{_e(labels.last_feedback % {"day": day})}</span>'
+        return (
+            f'{labels.open["feedback"]}<a href="{self.feedback_url}{p.id}">{count}</a>'
+            f"{last}{flag}</td>"
+        )
+
     def student(self, row: PipelineRow) -> str:
         """The row group's header: the student's name (a link to the placement that most needs
         attention), whether they left the course, their address."""
@@ -229,9 +264,14 @@ class Cells:
         )
 
     def row(self, p: PipelinePlacement) -> str:
-        """A placement's five cells, in the order of the table's columns."""
+        """A placement's six cells, in the order of the table's columns."""
         return (
-            self.placement(p) + self.school(p) + self.mentors(p) + self.agreement(p) + self.hours(p)
+            self.placement(p)
+            + self.school(p)
+            + self.mentors(p)
+            + self.agreement(p)
+            + self.hours(p)
+            + self.feedback(p)
         )
 
     def table(self, rows: list[PipelineRow]) -> Markup:
@@ -241,14 +281,14 @@ class Cells:
         parts: list[str] = []
         add = parts.append
         placement, school, mentors = self.placement, self.school, self.mentors
-        agreement, hours = self.agreement, self.hours
+        agreement, hours, feedback = self.agreement, self.hours, self.feedback
         for row in rows:
             add("\n<tbody>" if row.active else '\n<tbody class="inactive">')
             student = self.student(row)
             for p in row.placements:
                 add(
                     f"\n<tr>{student}{placement(p)}{school(p)}{mentors(p)}{agreement(p)}"
-                    f"{hours(p)}</tr>"
+                    f"{hours(p)}{feedback(p)}</tr>"
                 )
                 student = ""
             add("\n</tbody>")

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, case, cast, func, or_, select, union
 from sqlalchemy import null as sa_null
 
+from lti_app.feedback.growth import facts_query
 from lti_app.guests.models import GuestSession, MentorInvitation
 from lti_app.hours.models import HourEntry, HourState
 from lti_app.notifications.models import BouncedAddress, OutgoingMail
@@ -118,6 +119,7 @@ class Queries:
             .order_by(PlacementMentor.id)
         )
         self.agreements = agreements_query(course_placements)
+        self.feedback = facts_query(course_placements)
 
 
 def _signed_in(course_placements: Any, course_mentors: Any) -> Any:

@@ -13,7 +13,9 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session
 
+from lti_app import clock
 from lti_app.db import utcnow
+from lti_app.feedback.growth import facts_of, quiet
 from lti_app.guests.models import InvitationState
 from lti_app.notifications.models import MailState
 from lti_app.pipeline.needs import AgreementFacts, Need, agreement_facts, needs_you
@@ -56,6 +58,9 @@ class PipelinePlacement:
     pending_minutes: int = 0
     mentors: list[PipelineMentor] = field(default_factory=list)
     agreement: AgreementFacts | None = None  # the newest agreement
+    feedback_forms: int = 0  # current submitted feedback forms
+    feedback_last: datetime | None = None  # when the last of them came
+    feedback_quiet: bool = False  # running, and no feedback for FEEDBACK_QUIET_WEEKS
 
     @property
     def agreement_state(self) -> str:
@@ -188,7 +193,12 @@ def _effective_invitation(state: InvitationState, expires_at: datetime, now: dat
 
 
 def pipeline(
-    session: Session, course_id: int, wanted: PipelineFilter, *, stale_days: int = 7
+    session: Session,
+    course_id: int,
+    wanted: PipelineFilter,
+    *,
+    stale_days: int = 7,
+    quiet_weeks: int = 3,
 ) -> Pipeline:
     """One row per student of the course (including those who left, and anyone holding a
     placement here), with their placements, mentors, invitations and hours.
@@ -266,6 +276,16 @@ def pipeline(
 
     for placement_id, facts in agreement_facts(session.execute(q.agreements, params)).items():
         by_id[placement_id].agreement = facts
+    feedback = facts_of(session.execute(q.feedback, params))
+    today = clock.today()
+    for placement_id, item in by_id.items():
+        count, last = feedback.get(placement_id, (0, None))
+        item.feedback_forms, item.feedback_last = count, last
+        if item.state == PlacementState.APPROVED:
+            last_day = clock.in_brussels(last).date() if last is not None else None
+            item.feedback_quiet = quiet(
+                last_day, item.start_date, item.end_date, today=today, weeks=quiet_weeks
+            )
 
     everyone = sorted(rows.values(), key=lambda r: (not r.active, folded(r.name), r.person_id))
     counts: dict[str, int] = {"none": 0, **{s.value: 0 for s in PlacementState}}

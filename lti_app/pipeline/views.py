@@ -52,17 +52,24 @@ def coach_home() -> Any:
     )
     s = db.session()
     stale_days = int(current_app.config["AGREEMENT_STALE_DAYS"])
+    quiet_weeks = int(current_app.config["FEEDBACK_QUIET_WEEKS"])
     placement_url = url_for("placements.placement", placement_id=0)[:-1]
+    # A placement's feedback page, its id appended; "/0" cut off as above.
+    feedback_url = url_for("feedback.placement", placement_id=0)[:-1]
     return render_template(
         "placements/coach_home.html",
         course=course,
-        pipeline=service.pipeline(s, course.id, wanted, stale_days=stale_days),
+        pipeline=service.pipeline(
+            s, course.id, wanted, stale_days=stale_days, quiet_weeks=quiet_weeks
+        ),
         wanted=wanted,
-        cells=Cells(placement_url),
+        cells=Cells(placement_url, feedback_url),
         placement_url=placement_url,
         agreement_url=url_for("agreements.agreement", agreement_id=0)[:-1],
         agreement_labels=AGREEMENT_LABELS,
         stale_days=stale_days,
+        quiet_weeks=quiet_weeks,
+        feedback_url=feedback_url,
         needs_shown=NEEDS_SHOWN,
         staff=course_people(s, course.id, [Role.COACH, Role.COORDINATOR]),
     )

@@ -35,7 +35,7 @@ def _placement() -> PipelinePlacement:
 def test_every_value_in_the_table_is_escaped(app: Flask) -> None:
     row = PipelineRow(1, HOSTILE, HOSTILE, False, [_placement()])
     with app.test_request_context(), force_locale("en"):
-        html = str(Cells("/placements/").table([row]))
+        html = str(Cells("/placements/", "/feedback/placements/").table([row]))
     assert "<b onmouseover" not in html and "</b>" not in html
     assert html.count(ESCAPED) == 6  # name, address, school, city, mentor, subject
     assert f"· {ESCAPED}</span>" in html  # the mentor's subject
@@ -50,7 +50,7 @@ def test_every_value_in_the_table_is_escaped(app: Flask) -> None:
 def test_the_unplaced_list_and_the_school_options_are_escaped(app: Flask) -> None:
     rows = [PipelineRow(1, HOSTILE, HOSTILE, True), PipelineRow(2, HOSTILE, "", False)]
     with app.test_request_context(), force_locale("en"):
-        cells = Cells("/placements/")
+        cells = Cells("/placements/", "/feedback/placements/")
         unplaced = str(cells.unplaced(rows, "/placements/new"))
         options = str(cells.school_options([(3, HOSTILE), (4, "Atheneum")], 4))
     assert "<b onmouseover" not in unplaced + options
