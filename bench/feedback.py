@@ -97,10 +97,17 @@ def mentor_sessions(
 
 
 def autosaves(
-    bench: Bench, mentors: list[tuple[requests.Session, int, str]], rounds: int, measured: bool
+    bench: Bench,
+    mentors: list[tuple[requests.Session, int, str]],
+    rounds: int,
+    measured: bool,
+    revision: dict[int, int],
 ) -> None:
-    """Each mentor saves their draft ``rounds`` times, as the page does while they type."""
-    revision = {draft: 0 for _http, draft, _t in mentors}
+    """Each mentor saves their draft ``rounds`` times, as the page does while they type, each
+    save based on the revision the last one returned (``revision``: draft → its revision, kept
+    across calls, as the page keeps it)."""
+    for _http, draft, _token in mentors:
+        revision.setdefault(draft, 0)
 
     def client(mentor: tuple[requests.Session, int, str], count: int) -> None:
         http, draft, token = mentor
@@ -171,9 +178,16 @@ def run(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
                     )
                     if links:
                         mentors = mentor_sessions(base, links)
-                        autosaves(bench, mentors, 4, False)
+                        revisions: dict[int, int] = {}
+                        autosaves(bench, mentors, 4, False, revisions)
                         progress(f"{args.requests} autosaves")
-                        autosaves(bench, mentors, max(1, args.requests // len(mentors)), True)
+                        autosaves(
+                            bench,
+                            mentors,
+                            max(1, args.requests // len(mentors)),
+                            True,
+                            revisions,
+                        )
                     course_kib = len(course.content) / 1024
             finally:
                 bench.close()

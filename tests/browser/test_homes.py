@@ -76,7 +76,7 @@ def test_the_students_home_shows_her_next_step_in_each_state(
 ) -> None:
     page = launch(open_chromium, sites, "noord-student-yana", size)
     the_one_button(page, dutch("Propose a placement"))
-    for promise in ("reflectie", "feedback"):  # nothing that does not exist yet
+    for promise in ("reflectie", "journal"):  # nothing that does not exist yet (feedback does)
         expect(page.locator("main")).not_to_contain_text(promise)
     check(page, artifacts, f"home-no-placement-{size}")
 

@@ -297,7 +297,8 @@ def test_the_response_part_of_the_form_page(app: Flask, parties: Parties) -> Non
     """feedback/_response.html, which the form page includes: textareas for the student, her
     words read-only for the others."""
     form = add_form(app, parties.placement, mentor_id=_els(app, parties.placement))
-    with app.test_request_context():
+    # In English, as the people of these tests read (Dutch is the default without a choice).
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         s = db.session()
         found = s.get(FeedbackForm, form)
         assert found is not None
