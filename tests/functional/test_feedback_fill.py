@@ -141,17 +141,41 @@ def as_fields(answers: dict[str, Any]) -> dict[str, Any]:
 def test_request_to_submitted_form_through_an_expired_sign_in(
     app: Flask, lms: TestLMS, scene: Scene, set_clock: Callable[..., datetime]
 ) -> None:
+    # The student asks her mentor on her own page.
+    lesson = clock.today() + timedelta(days=1)
+    student = scene.parties.student
+    asking = text(student.get(f"/feedback/placements/{scene.placement}/requests/new"))
+    mentor_id = re.search(r'name="mentor"[^>]*value="(\d+)"', asking)
+    asked = student.post(
+        f"/feedback/placements/{scene.placement}/requests/new",
+        data={
+            "csrf_token": csrf(asking),
+            **({"mentor": mentor_id.group(1)} if mentor_id else {}),
+            "lesson_date": lesson.isoformat(),
+            "class_name": "6 Latijn-Wiskunde",
+            "subject": "Wiskunde: exponentiële functies",
+            "focus": ["fg1", "fg3"],
+        },
+    )
+    assert asked.status_code == 303, text(asked)[:800]
+    with app.app_context():
+        request_id = db.session().scalar(
+            select(FeedbackRequest.id).where(FeedbackRequest.class_name == "6 Latijn-Wiskunde")
+        )
+    assert request_id is not None
     mentor = scene.parties.mentor
+    overview = text(mentor.get(f"/feedback/placements/{scene.placement}"))
+    assert "6 Latijn-Wiskunde" in overview  # the mentor sees what is asked of them
     token = token_of(mentor, "/mentor")
-    first = form_id_of(open_form(mentor, scene.placement, token, request_id=str(scene.request_id)))
+    first = form_id_of(open_form(mentor, scene.placement, token, request_id=str(request_id)))
     # A second tap reopens the same draft.
-    again = form_id_of(open_form(mentor, scene.placement, token, request_id=str(scene.request_id)))
+    again = form_id_of(open_form(mentor, scene.placement, token, request_id=str(request_id)))
     assert again == first
     page = mentor.get(f"/feedback/forms/{first}")
     html = text(page)
     assert page.status_code == 200
-    assert "5 Latijn-Wiskunde" in html and "Wiskunde: kwadratische functies" in html
-    assert 'value="2025-03-14"' in html
+    assert "6 Latijn-Wiskunde" in html and "Wiskunde: exponentiële functies" in html
+    assert f'value="{lesson.isoformat()}"' in html
     assert 'type="radio" name="a-goals" value="not_observed"' in html
     assert 'name="a-goals:comment"' in html and 'name="a-strengths"' in html
     assert "(required)" in html and "<legend>" in html
@@ -218,9 +242,12 @@ def test_request_to_submitted_form_through_an_expired_sign_in(
     assert form.answers == complete_answers()
     with app.app_context():
         s = db.session()
-        asked = s.get(FeedbackRequest, scene.request_id)
+        asked = s.get(FeedbackRequest, request_id)
         assert asked is not None and asked.state == RequestState.ANSWERED
         assert asked.answered_at is not None
+        # The mentor's notice of the request is settled; the student's of the form is new.
+        waiting = s.scalars(select(Notice).where(Notice.kind == NoticeKind.FEEDBACK_REQUESTED))
+        assert [n.done_at is not None for n in waiting] == [True]
         notices = list(s.scalars(select(Notice).where(Notice.kind == NoticeKind.FEEDBACK_GIVEN)))
         student = person_id(app, LOTTE.sub)
         assert [(n.person_id, n.link) for n in notices] == [(student, f"/feedback/forms/{first}")]
