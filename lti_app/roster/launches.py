@@ -3,16 +3,18 @@
 Every launch passes here, so a returning member costs one statement (person ⋈ course ⟕
 membership, prepared once) and no write unless something changed: attributes are only assigned
 when their value differs (an assignment of the same value still makes the ORM work out a flush),
-and ``last_launch_at`` is stamped at most every ``LAUNCH_STAMP_INTERVAL``.
+and ``last_launch_at`` is stamped at most every ``LAUNCH_STAMP_INTERVAL``. The membership is read
+as plain columns and written with one UPDATE of what changed: the launch only needs its person
+and course as objects, and the ORM's unit of work cost a launch more than the statement itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from lti_app.db import utcnow
@@ -29,8 +31,20 @@ AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 # this long before it began (see service._deactivate), so a launch during a sync still counts.
 LAUNCH_STAMP_INTERVAL = timedelta(minutes=5)
 
+_MEMBERSHIP = cast(Table, Membership.__table__)
+# What a launch may change in a membership, read with the person and course.
+_MEMBER_COLUMNS = (
+    "id",
+    "role",
+    "role_source",
+    "launch_role",
+    "active",
+    "lti_roles",
+    "last_launch_at",
+)
+
 _RETURNING = (
-    select(Person, Course, Membership)
+    select(Person, Course, *(_MEMBERSHIP.c[name] for name in _MEMBER_COLUMNS))
     .select_from(Person)
     .join(
         Course,
@@ -40,9 +54,14 @@ _RETURNING = (
         ),
     )
     .outerjoin(
-        Membership, and_(Membership.course_id == Course.id, Membership.person_id == Person.id)
+        _MEMBERSHIP,
+        and_(_MEMBERSHIP.c.course_id == Course.id, _MEMBERSHIP.c.person_id == Person.id),
     )
     .where(Person.issuer == bindparam("issuer"), Person.sub == bindparam("sub"))
+)
+_MEMBER = select(*(_MEMBERSHIP.c[name] for name in _MEMBER_COLUMNS)).where(
+    _MEMBERSHIP.c.course_id == bindparam("course_id"),
+    _MEMBERSHIP.c.person_id == bindparam("person_id"),
 )
 
 
@@ -59,15 +78,16 @@ def _update(obj: object, **values: Any) -> None:
 
 def record_launch(
     session: Session, platform: Platform | KnownPlatform, claims: Mapping[str, Any], role: Role
-) -> tuple[Person, Course | None, Membership | None]:
-    """Create or update the person, course and membership a verified launch describes."""
+) -> tuple[Person, Course | None, int | None]:
+    """Create or update the person, course and membership a verified launch describes; the
+    person, the course and the membership's id."""
     sub = str(claims["sub"])
     context = claims.get(CLAIM + "context") or {}
     context_id = str(context["id"]) if isinstance(context, Mapping) and context.get("id") else None
     person: Person | None = None
     course: Course | None = None
-    membership: Membership | None = None
-    membership_read = False
+    member: Mapping[str, Any] | None = None
+    member_read = False
     if context_id is not None:
         row = session.execute(
             _RETURNING,
@@ -79,8 +99,9 @@ def record_launch(
             },
         ).first()
         if row is not None:
-            person, course, membership = row
-            membership_read = True
+            person, course = row[0], row[1]
+            member = None if row[2] is None else dict(zip(_MEMBER_COLUMNS, row[2:], strict=True))
+            member_read = True
     if person is None:
         person = session.scalars(
             select(Person).where(Person.issuer == platform.issuer, Person.sub == sub)
@@ -119,32 +140,43 @@ def record_launch(
         else "",
         ags_lineitems_url=_text(ags.get("lineitems"), 1000) if isinstance(ags, Mapping) else "",
     )
+    if session.new or session.dirty:
+        session.flush()  # a new person or course needs its id; a changed name is written
+    if not member_read:
+        found = session.execute(_MEMBER, {"course_id": course.id, "person_id": person.id}).first()
+        member = None if found is None else dict(zip(_MEMBER_COLUMNS, found, strict=True))
 
-    if not membership_read and person.id is not None and course.id is not None:
-        membership = session.scalars(
-            select(Membership).where(
-                Membership.course_id == course.id, Membership.person_id == person.id
-            )
-        ).first()
-    if membership is None:
-        membership = Membership(course=course, person=person, role=role)
-        session.add(membership)
     # Her own launch is the LMS telling us about her directly: it may lower a role too, and it
     # replaces a coach's correction (roster/corrections.py).
     lti_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
-    if membership.lti_roles != lti_roles:
-        membership.lti_roles = lti_roles
-    _update(
-        membership,
-        role=role,
-        role_source=RoleSource.LAUNCH,
-        launch_role=role,
-        active=True,
-    )
     now = utcnow()
-    stamped = membership.last_launch_at
-    if stamped is None or not timedelta(0) <= now - stamped < LAUNCH_STAMP_INTERVAL:
-        membership.last_launch_at = now
-    if session.new or session.dirty:
+    if member is None:
+        membership = Membership(
+            course=course,
+            person=person,
+            role=role,
+            role_source=RoleSource.LAUNCH,
+            launch_role=role,
+            active=True,
+            lti_roles=lti_roles,
+            last_launch_at=now,
+        )
+        session.add(membership)
         session.flush()
-    return person, course, membership
+        return person, course, membership.id
+    wanted: dict[str, Any] = {
+        "role": role,
+        "role_source": RoleSource.LAUNCH,
+        "launch_role": role,
+        "active": True,
+        "lti_roles": lti_roles,
+    }
+    changed = {name: value for name, value in wanted.items() if member[name] != value}
+    stamped = member["last_launch_at"]
+    if stamped is None or not timedelta(0) <= now - stamped < LAUNCH_STAMP_INTERVAL:
+        changed["last_launch_at"] = now
+    if changed:
+        session.execute(
+            update(_MEMBERSHIP).where(_MEMBERSHIP.c.id == member["id"]).values(**changed)
+        )
+    return person, course, int(member["id"])

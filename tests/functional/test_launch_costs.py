@@ -21,7 +21,7 @@ from lti_app.lti.known import TTL_SECONDS, Registrations
 from lti_app.lti.models import Deployment, Platform
 from lti_app.lti.registration import add_platform
 from lti_app.roster.launches import LAUNCH_STAMP_INTERVAL
-from lti_app.roster.models import Membership, Person
+from lti_app.roster.models import Membership, Person, Role, RoleSource
 from tests.guests import english_client
 from tests.launching import FlaskBrowser, launch, login
 from tests.lms import LEARNER, TestLMS
@@ -190,6 +190,45 @@ def test_a_launch_is_stamped_again_after_the_interval(app: Flask, lms: TestLMS, 
 
     assert first is not None and abs(first - start) < timedelta(seconds=5)
     assert later is not None and later >= start + LAUNCH_STAMP_INTERVAL
+
+
+def test_a_members_first_launch_writes_what_changed_in_one_update(app: Flask, lms: TestLMS) -> None:
+    """Known from the roster (or corrected by a coach) but never launched: her own launch
+    writes her roles, her role and its source, and the stamp, in one UPDATE of her membership."""
+    launch(browser(app), lms, LOTTE)
+    elsewhere(
+        app,
+        update(Membership).values(
+            role=Role.COACH,
+            role_source=RoleSource.COACH,
+            launch_role=None,
+            active=False,
+            lti_roles=[],
+            last_launch_at=None,
+            updated_at=datetime(2020, 1, 1, tzinfo=UTC),
+        ),
+    )
+    again = browser(app)
+    auth = login(again, lms, LOTTE)
+    form = lms.authorize(auth, LOTTE)
+    seen = statements_of(app)
+
+    page = again.post(form["launch_url"], {"id_token": form["id_token"], "state": form["state"]})
+
+    assert page.status == 303
+    writes = [s for s in seen if s.lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    assert len(writes) == 1 and writes[0].lstrip().upper().startswith("UPDATE MEMBERSHIP"), seen
+    with app.app_context():
+        member = db.session().scalars(select(Membership)).one()
+        assert (member.role, member.role_source, member.launch_role, member.active) == (
+            Role.STUDENT,
+            RoleSource.LAUNCH,
+            Role.STUDENT,
+            True,
+        )
+        assert member.lti_roles == [LEARNER]
+        assert member.last_launch_at is not None
+        assert member.updated_at > datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def test_changed_claims_are_still_written(app: Flask, lms: TestLMS) -> None:
