@@ -104,9 +104,14 @@ def current_submitted() -> ColumnElement[bool]:
 
 def facts_query(placements: Any) -> Any:
     """(placement id, submitted forms, when the last came) per placement that ``placements``
-    (a SELECT of placement ids) selects and that has current submitted forms."""
+    (a SELECT of placement ids) selects and that has current submitted forms; the columns are
+    named (placement_id, forms, last) for a statement that joins it in as a subquery."""
     return (
-        select(FeedbackForm.placement_id, func.count(), func.max(FeedbackForm.submitted_at))
+        select(
+            FeedbackForm.placement_id,
+            func.count().label("forms"),
+            func.max(FeedbackForm.submitted_at).label("last"),
+        )
         .where(FeedbackForm.placement_id.in_(placements), current_submitted())
         .group_by(FeedbackForm.placement_id)
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, cast, func, or_, select, union
-from sqlalchemy import null as sa_null
+from sqlalchemy import Integer, bindparam, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from lti_app.feedback.growth import facts_query
 from lti_app.guests.models import GuestSession, MentorInvitation
@@ -27,9 +27,6 @@ class Queries:
     def __init__(self) -> None:
         course_id = bindparam("course_id", type_=Integer)
         course_placements = select(Placement.id).where(Placement.course_id == course_id)
-        course_mentors = select(PlacementMentor.mentor_id).where(
-            PlacementMentor.placement_id.in_(course_placements)
-        )
         # Plain rows rather than ORM objects: for 300 students the difference is most of the time.
         self.memberships = (
             select(Membership.active, Person.id, Person.name, Person.given_name)
@@ -53,6 +50,8 @@ class Queries:
             .group_by(HourEntry.placement_id)
             .subquery()
         )
+        # And its feedback facts (submitted forms, the last one's moment), joined in as well.
+        feedback = facts_query(course_placements).subquery()
         self.placements = (
             select(Placement.id, Placement.state, Placement.track, Placement.school_id)
             .add_columns(
@@ -69,80 +68,98 @@ class Queries:
                 Person.email,
                 hours.c.approved,
                 hours.c.pending,
+                feedback.c.forms,
+                feedback.c.last,
             )
             .join(School, Placement.school_id == School.id)
             .join(Person, Placement.student_id == Person.id)
             .outerjoin(hours, hours.c.placement_id == Placement.id)
+            .outerjoin(feedback, feedback.c.placement_id == Placement.id)
             .where(Placement.course_id == course_id)
             .order_by(Placement.start_date.is_(None), Placement.start_date, Placement.id)
         )
-        # The latest invitation per placement and mentor, and per mentor the latest general link
-        # (one a mentor asked for, not tied to a placement: placement_id NULL, grouped as one),
-        # with what the mail server said of its mail and of the mentor's address (a bounce
-        # happens without us, so it is joined in).
-        latest = (
-            select(func.max(MentorInvitation.id))
-            .where(
-                or_(
-                    MentorInvitation.placement_id.in_(course_placements),
-                    (MentorInvitation.placement_id.is_(None))
-                    & MentorInvitation.mentor_id.in_(course_mentors),
-                )
-            )
-            .group_by(MentorInvitation.placement_id, MentorInvitation.mentor_id)
-        )
-        self.invitations = (
-            select(
-                MentorInvitation.placement_id,
-                MentorInvitation.mentor_id,
-                MentorInvitation.state,
-                MentorInvitation.expires_at,
-                OutgoingMail.state,
-                BouncedAddress.address.is_not(None),
-            )
-            .join(Mentor, MentorInvitation.mentor_id == Mentor.id)
-            .outerjoin(OutgoingMail, OutgoingMail.id == MentorInvitation.mail_id)
-            .outerjoin(BouncedAddress, BouncedAddress.address == func.lower(Mentor.email))
-            .where(MentorInvitation.id.in_(latest.scalar_subquery()))
-        )
-        self.signed_in = _signed_in(course_placements, course_mentors)
-        self.mentors = (
-            select(
-                PlacementMentor.placement_id,
-                Mentor.id,
-                Mentor.name,
-                Mentor.email,
-                PlacementMentor.subject,
-            )
-            .join(Mentor, PlacementMentor.mentor_id == Mentor.id)
-            .where(PlacementMentor.placement_id.in_(course_placements))
-            .order_by(PlacementMentor.id)
-        )
+        self.mentors = _mentors(course_placements)
         self.agreements = agreements_query(course_placements)
-        self.feedback = facts_query(course_placements)
 
 
-def _signed_in(course_placements: Any, course_mentors: Any) -> Any:
-    """(None, mentor) for the course's mentors who ever got in through a link or hold a live
-    guest session (at ``now``); (placement, mentor) for those who decided on hours of that
-    placement."""
-    # A NULL placement typed as one: PostgreSQL will not UNION untyped NULL with an integer.
-    no_placement = cast(sa_null(), Integer)
-    used = select(no_placement.label("placement_id"), MentorInvitation.mentor_id).where(
-        MentorInvitation.mentor_id.in_(course_mentors), MentorInvitation.used_at.is_not(None)
+def _mentors(course_placements: Any) -> Any:
+    """Each placement's mentors (in the order they were added) with what the page shows of
+    their access, in one statement: whether they are signed in (see ``_mentor_state``) and the
+    latest invitation that speaks for them — the placement's own, else the latest general link
+    (one a mentor asked for, not tied to a placement: placement_id NULL) — with what the mail
+    server said of its mail and of the mentor's address (a bounce happens without us, so it is
+    joined in). Correlated subqueries probe an index per mentor of the course (a few hundred),
+    where separate statements read every invitation and decided hour of the course."""
+    link = PlacementMentor
+    mine = aliased(MentorInvitation)
+    general = aliased(MentorInvitation)
+    used = aliased(MentorInvitation)
+    own_latest = (
+        select(func.max(mine.id))
+        .where(mine.placement_id == link.placement_id, mine.mentor_id == link.mentor_id)
+        .correlate(link)
+        .scalar_subquery()
     )
-    live = select(no_placement, GuestSession.mentor_id).where(
-        GuestSession.mentor_id.in_(course_mentors),
-        GuestSession.ended_at.is_(None),
-        GuestSession.expires_at > bindparam("now"),
+    general_latest = (
+        select(func.max(general.id))
+        .where(general.placement_id.is_(None), general.mentor_id == link.mentor_id)
+        .correlate(link)
+        .scalar_subquery()
     )
-    decided = select(HourEntry.placement_id, HourEntry.decided_by_mentor_id).where(
-        HourEntry.placement_id.in_(course_placements),
-        HourEntry.decided_by_mentor_id.is_not(None),
+    # Got in through any link, holds a live guest session (at ``now``), or decided on this
+    # placement's hours: one probe of the index on hour_entry per mentor. As a scalar LIMIT 1,
+    # not EXISTS: PostgreSQL would hash an EXISTS, reading all hour entries of the college.
+    decided = (
+        select(HourEntry.decided_by_mentor_id)
+        .where(
+            HourEntry.placement_id == link.placement_id,
+            HourEntry.decided_by_mentor_id == link.mentor_id,
+        )
+        .limit(1)
+        .correlate(link)
+        .scalar_subquery()
     )
-    # DISTINCT in the branch: a mentor decides on many entries of a placement; the union would
-    # otherwise sort all of them (read from the index on hour_entry, not the table).
-    return union(used, live, decided.distinct())
+    signed_in = or_(
+        exists().where(used.mentor_id == link.mentor_id, used.used_at.is_not(None)).correlate(link),
+        exists()
+        .where(
+            GuestSession.mentor_id == link.mentor_id,
+            GuestSession.ended_at.is_(None),
+            GuestSession.expires_at > bindparam("now"),
+        )
+        .correlate(link),
+        decided.is_not(None),
+    )
+    links = (
+        select(
+            link.id,
+            link.placement_id,
+            link.mentor_id,
+            link.subject,
+            func.coalesce(own_latest, general_latest).label("invitation_id"),
+            signed_in.label("signed_in"),
+        )
+        .where(link.placement_id.in_(course_placements))
+        .subquery()
+    )
+    return (
+        select(
+            links.c.placement_id,
+            Mentor.name,
+            Mentor.email,
+            links.c.subject,
+            links.c.signed_in,
+            MentorInvitation.state,
+            MentorInvitation.expires_at,
+            OutgoingMail.state,
+            BouncedAddress.address.is_not(None),
+        )
+        .join(Mentor, links.c.mentor_id == Mentor.id)
+        .outerjoin(MentorInvitation, MentorInvitation.id == links.c.invitation_id)
+        .outerjoin(OutgoingMail, OutgoingMail.id == MentorInvitation.mail_id)
+        .outerjoin(BouncedAddress, BouncedAddress.address == func.lower(Mentor.email))
+        .order_by(links.c.id)
+    )
 
 
 @cache

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from lti_app import clock
 from lti_app.db import utcnow
-from lti_app.feedback.growth import facts_of, quiet
+from lti_app.feedback.growth import quiet
 from lti_app.guests.models import InvitationState
 from lti_app.notifications.models import MailState
 from lti_app.pipeline.needs import AgreementFacts, Need, agreement_facts, needs_you
@@ -203,9 +203,9 @@ def pipeline(
     """One row per student of the course (including those who left, and anyone holding a
     placement here), with their placements, mentors, invitations and hours.
 
-    A fixed number of statements whatever the course's size: students, placements (with school
-    and student), mentors, latest invitations, hour totals, agreement states — each one query for
-    the whole course (built once: queries.py). ``stale_days``: an agreement nobody signed for longer needs the coach.
+    A fixed number of statements whatever the course's size: students; placements (with school,
+    student, hour totals and feedback facts); mentors (with their invitation and whether they
+    signed in); agreement states — each one query for the whole course (built once: queries.py). ``stale_days``: an agreement nobody signed for longer needs the coach.
     """
     q, now = queries(), utcnow()
     params = {"course_id": course_id, "now": now}
@@ -237,6 +237,8 @@ def pipeline(
         email,
         approved,
         pending,
+        forms,
+        last,
     ) in placements:
         item = by_id[placement_id] = PipelinePlacement(
             placement_id,
@@ -250,6 +252,9 @@ def pipeline(
             planned_hours,
             int(approved or 0),
             int(pending or 0),
+            # A placement without submitted forms has no row to join: no count, no moment.
+            feedback_forms=int(forms or 0),
+            feedback_last=last,
         )
         row = rows.get(student_id)
         if row is None:  # holds a placement here but is not (or no longer) a student member
@@ -258,30 +263,34 @@ def pipeline(
             )
         row.placements.append(item)
 
-    # The latest invitation per placement and mentor, and per mentor the latest general one.
-    invitations = {
-        (placement_id, mentor_id): (state, expires_at, mail_state, address_bounced)
-        for placement_id, mentor_id, state, expires_at, mail_state, address_bounced in (
-            session.execute(q.invitations, params)
+    # Each mentor with whether they are signed in and the invitation that speaks for them.
+    for (
+        placement_id,
+        name,
+        email,
+        subject,
+        signed_in,
+        state,
+        expires_at,
+        mail_state,
+        address_bounced,
+    ) in session.execute(q.mentors, params):
+        invitation = None if state is None else (state, expires_at, mail_state, address_bounced)
+        by_id[placement_id].mentors.append(
+            PipelineMentor(
+                name or email,
+                email,
+                _mentor_state(invitation, signed_in=bool(signed_in), now=now),
+                subject,
+            )
         )
-    }
-    signed_in = {(row[0], row[1]) for row in session.execute(q.signed_in, params)}
-    for placement_id, mentor_id, name, email, subject in session.execute(q.mentors, params):
-        state = _mentor_state(
-            invitations.get((placement_id, mentor_id)) or invitations.get((None, mentor_id)),
-            signed_in=(None, mentor_id) in signed_in or (placement_id, mentor_id) in signed_in,
-            now=now,
-        )
-        by_id[placement_id].mentors.append(PipelineMentor(name or email, email, state, subject))
 
     for placement_id, facts in agreement_facts(session.execute(q.agreements, params)).items():
         by_id[placement_id].agreement = facts
-    feedback = facts_of(session.execute(q.feedback, params))
     today = clock.today()
-    for placement_id, item in by_id.items():
-        count, last = feedback.get(placement_id, (0, None))
-        item.feedback_forms, item.feedback_last = count, last
+    for item in by_id.values():
         if item.state == PlacementState.APPROVED:
+            last = item.feedback_last
             last_day = clock.in_brussels(last).date() if last is not None else None
             item.feedback_quiet = quiet(
                 last_day, item.start_date, item.end_date, today=today, weeks=quiet_weeks
