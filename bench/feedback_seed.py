@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask
@@ -18,6 +19,7 @@ from bench.launch import BenchError
 from bench.scale import sqlalchemy_url
 from bench.seed import BATCH, SMALL_COURSE, context_id, seed_installation, settle
 from lti_app.db import make_engine
+from lti_app.feedback.levels import level_rows, mark_latest
 from lti_app.sandbox.demo_feedback import SEMESTER, answers_for
 from tests.lms import TestLMS
 from tests.servers import flask_cli, registration_args
@@ -101,11 +103,12 @@ def prepare(
         engine.dispose()
 
 
-def _templates(engine: Engine, programme_id: int) -> dict[str, tuple[int, list[Any]]]:
+def _templates(engine: Engine, programme_id: int) -> dict[str, tuple[int, list[Any], Any]]:
     """The programme's template of each kind (the defaults saved as version 1): kind → (id,
-    blocks)."""
+    blocks, the template as growth reads it)."""
     from lti_app.colleges.models import Programme
     from lti_app.feedback import versions
+    from lti_app.feedback.growth import template_of
     from lti_app.feedback.models import FormKind
 
     with Session(engine) as s:
@@ -114,7 +117,15 @@ def _templates(engine: Engine, programme_id: int) -> dict[str, tuple[int, list[A
         found = {}
         for kind in FormKind:
             template = versions.template_for(s, programme, kind)
-            found[kind.value] = (template.id, list(template.blocks))
+            read = template_of(
+                kind,
+                template.framework.version,
+                template.scale,
+                template.blocks,
+                template.framework.competencies,
+                "nl",
+            )
+            found[kind.value] = (template.id, list(template.blocks), read)
         s.commit()
     return found
 
@@ -198,12 +209,13 @@ def seed_forms(engine: Engine, course_ids: list[int], per_student: int) -> int:
         )
     templates = _templates(engine, int(programme_id))
     rows = []
+    levels: list[dict[str, Any]] = []  # as filling.submit writes them
     with engine.begin() as conn:
         form_id = (conn.execute(select(func.max(t["feedback_form"].c.id))).scalar() or 0) + 1
         for p in placements:
             for i in range(per_student):
                 kind, first, other = SEMESTER[i % len(SEMESTER)]
-                template_id, blocks = templates[kind.value]
+                template_id, blocks, read = templates[kind.value]
                 lesson = start + timedelta(days=2 + i * 120 // max(1, per_student))
                 at = datetime.combine(lesson, time(15, 0), UTC)
                 by_coach = kind.value == "visit"
@@ -233,9 +245,13 @@ def seed_forms(engine: Engine, course_ids: list[int], per_student: int) -> int:
                         "updated_at": at,
                     }
                 )
+                levels.extend(level_rows(SimpleNamespace(**rows[-1]), read))
                 form_id += 1
         for first_row in range(0, len(rows), BATCH):
             conn.execute(insert(t["feedback_form"]), rows[first_row : first_row + BATCH])
+        mark_latest(levels)
+        for first_row in range(0, len(levels), BATCH):
+            conn.execute(insert(t["feedback_level"]), levels[first_row : first_row + BATCH])
         if engine.dialect.name == "postgresql":
             for name in ("placement", "placement_mentor", "feedback_form"):
                 conn.execute(

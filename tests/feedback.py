@@ -10,6 +10,7 @@ from flask import Flask
 
 from lti_app import clock, db
 from lti_app.feedback import versions
+from lti_app.feedback.levels import record_levels
 from lti_app.feedback.models import FeedbackForm, FormKind, FormState
 from lti_app.placements.models import Placement
 from lti_app.roster.models import Course
@@ -65,6 +66,8 @@ def add_form(
         s.add(form)
         s.flush()
         form.series_id = form.id
+        if submitted:
+            record_levels(s, form)
         s.commit()
         return form.id
 

@@ -2,32 +2,44 @@
 of each competency (from her submitted forms), how many forms and when the last came, and
 whether an active placement has gone quiet.
 
-Three statements whatever the number of students or forms: the placements with their students,
-the forms, the template versions they use (growth.py reads the last two).
+Four statements whatever the number of students or forms: the placements with their students,
+the forms (without their answers), the template versions they use, and each placement's latest
+level per competency, ranked in SQL from the levels written when a form was submitted
+(growth.latest_levels, marked when a form is submitted): decoding every form's answers was most
+of the page's time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from lti_app.feedback.blocks import Competency, Level
 from lti_app.feedback.growth import (
-    Point,
     axis,
+    current_submitted,
     day_of,
-    form_rows,
     framework_competencies,
-    points_of,
     quiet,
     templates_of,
 )
+from lti_app.feedback.levels import latest_levels
+from lti_app.feedback.models import FeedbackForm
 from lti_app.placements.models import Placement, PlacementState
 from lti_app.roster.models import Person
+
+
+class Latest(NamedTuple):
+    """A competency's latest level (a light Point: a course view has thousands)."""
+
+    form_id: int
+    day: date
+    label: str
+    value: int
 
 
 @dataclass(slots=True)
@@ -35,9 +47,10 @@ class StudentGrowth:
     person_id: int
     name: str
     placement_id: int  # where her name leads: the placement with the latest form, else the first
-    latest: dict[str, Point] = field(default_factory=dict)  # competency key → latest point
+    latest: dict[str, Latest] = field(default_factory=dict)  # competency key → latest level
     form_count: int = 0
     last_day: date | None = None
+    last_form: int = 0  # the id of the form of last_day (the highest on that day)
     quiet: bool = False
     # Each approved placement: (id, start, end), to tell whether one has gone quiet.
     periods: list[tuple[int, date | None, date | None]] = field(default_factory=list)
@@ -77,24 +90,53 @@ def course_growth(
         placement_student[row.id] = student
 
     last_of: dict[int, date] = {}  # placement → its last form's day
-    forms = form_rows(session, approved)
-    templates = templates_of(session, (f.template_id for f in forms), language)
+    current = and_(FeedbackForm.placement_id.in_(approved), current_submitted())
+    for row in session.execute(
+        select(
+            FeedbackForm.placement_id,
+            func.count().label("forms"),
+            func.max(FeedbackForm.lesson_date).label("last_lesson"),
+            # A form without a lesson date counts from the day it was submitted.
+            func.max(case((FeedbackForm.lesson_date.is_(None), FeedbackForm.submitted_at))).label(
+                "last_submitted"
+            ),
+            func.max(FeedbackForm.id).label("last_id"),
+        )
+        .where(current)
+        .group_by(FeedbackForm.placement_id)
+    ):
+        student = placement_student[row.placement_id]
+        day = max(
+            d
+            for d in (
+                row.last_lesson,
+                day_of(None, row.last_submitted) if row.last_submitted else None,
+            )
+            if d is not None
+        )
+        last_of[row.placement_id] = day
+        student.form_count += row.forms
+        # Her name leads to the placement of her last form (the newest day, then the newest).
+        if student.last_day is None or (day, row.last_id) > (student.last_day, student.last_form):
+            student.last_day, student.last_form = day, row.last_id
+            student.placement_id = row.placement_id
+    templates = templates_of(
+        session, select(FeedbackForm.template_id).where(current).distinct(), language, items=False
+    )
 
-    def when(form: Any) -> tuple[date, int]:
-        return day_of(form.lesson_date, form.submitted_at), form.id
-
-    # Newest first: a competency's first point is its latest, later ones are skipped.
-    for form in sorted(forms, key=when, reverse=True):
-        student = placement_student[form.placement_id]
-        day = day_of(form.lesson_date, form.submitted_at)
-        student.form_count += 1
-        if student.last_day is None or day > student.last_day:
-            student.last_day, student.placement_id = day, form.placement_id
-        last_of.setdefault(form.placement_id, day)
-        template = templates[form.template_id]
-        if all(key in student.latest for key, _items in template.rated):
-            continue  # newer forms gave every level this one could: its answers stay unread
-        student.latest.update(points_of(form, template, student.latest))
+    labels = {  # (template, level key) → its label, for thousands of cells
+        (template_id, key): level.label
+        for template_id, template in templates.items()
+        for key, level in template.levels.items()
+    }
+    for placement_id, competency, form_id, key, value, day, template_id in session.execute(
+        latest_levels(approved)
+    ):
+        latest = placement_student[placement_id].latest
+        known = latest.get(competency)
+        if known is not None and (known.day, known.form_id) > (day, form_id):
+            continue  # another placement of hers has a newer one
+        latest[competency] = Latest(form_id, day, labels.get((template_id, key), key), value)
 
     for student in students.values():
         student.quiet = any(

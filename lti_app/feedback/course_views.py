@@ -15,6 +15,8 @@ scrolls in its own box on a phone; three statements whatever the course's size (
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from flask import abort, current_app, render_template, session, url_for
@@ -34,29 +36,49 @@ from lti_app.security import Permission, requires
 MARK = 987654321
 
 
-def row_cells(overview: CourseGrowth, words: Words) -> dict[int, Markup]:
-    """Each student's level cells, made here rather than in the template: 300 students × 18
-    competencies is 5,400 cells, and a Jinja loop spends most of the page's time on them."""
+def table_rows(overview: CourseGrowth, words: Words, growth_url: Callable[[int], str]) -> Markup:
+    """The table's body, made here rather than in the template: 300 students × 18 competencies
+    is 5,400 cells, and a Jinja loop spends most of the page's time on them. A cell is the same
+    text around its form's id, made once per day and level.
+    """
     empty = Markup(
         '<td><span class="muted" aria-hidden="true">–</span>'
         '<span class="visually-hidden">{}</span></td>'
     ).format(_("no level"))
-    labels: dict[str, str] = {}
-    rows = {}
+    quiet_tag = Markup(' <span class="quiet-tag">{}</span>').format(_("quiet"))
+    quiet_row = '<tr class="is-quiet">'
+    prefix = escape(words.form_prefix)
+    # (day, label, value) → the cell's text before and after its form's id
+    around: dict[tuple[date, str, int], tuple[str, str]] = {}
+    keys = [c.key for c in overview.competencies]
+    rows: list[str] = []
     for student in overview.students:
+        latest = student.latest
         cells: list[str] = []
-        for competency in overview.competencies:
-            point = student.latest.get(competency.key)
+        for key in keys:
+            point = latest.get(key)
             if point is None:
                 cells.append(empty)
                 continue
-            label = labels.get(point.label) or labels.setdefault(point.label, escape(point.label))
-            cells.append(
-                f'<td><a class="level-tag lv-{point.value}" href="{words.form_url(point.form_id)}"'
-                f' title="{escape(words.day(point.day))}">{label}</a></td>'
-            )
-        rows[student.person_id] = Markup("".join(cells))  # noqa: S704  # escaped above
-    return rows
+            found = around.get(point[1:])
+            if found is None:
+                found = around[point[1:]] = (
+                    f'<td><a class="level-tag lv-{point.value}" href="{prefix}',
+                    f'" title="{escape(words.day(point.day))}">{escape(point.label)}</a></td>',
+                )
+            cells.append(f"{found[0]}{point.form_id}{found[1]}")
+        last = (
+            f'<span class="muted small"> · {escape(words.day(student.last_day))}</span>'
+            if student.last_day
+            else ""
+        )
+        rows.append(
+            (quiet_row if student.quiet else "<tr>")
+            + f'<th scope="row"><a href="{escape(growth_url(student.placement_id))}">'
+            f"{escape(student.name)}</a>{quiet_tag if student.quiet else ''}</th>"
+            f'<td class="count">{student.form_count}{last}</td>{"".join(cells)}</tr>\n'
+        )
+    return Markup("".join(rows))  # noqa: S704  # every text escaped above
 
 
 @bp.route("/feedback/course")
@@ -85,8 +107,10 @@ def course() -> Any:
         overview=found,
         quiet_weeks=weeks,
         quiet_count=sum(1 for s in found.students if s.quiet),
-        words=words,
-        cells=row_cells(found, words),
-        growth_url=url_for("feedback.growth", placement_id=MARK).replace(str(MARK), "{}").format,
+        rows=table_rows(
+            found,
+            words,
+            url_for("feedback.growth", placement_id=MARK).replace(str(MARK), "{}").format,
+        ),
         guest_layout=False,
     )

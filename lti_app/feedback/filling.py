@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from lti_app import clock
 from lti_app.feedback import requesting, telling, versions
 from lti_app.feedback.blocks import NOT_OBSERVED
+from lti_app.feedback.levels import record_levels
 from lti_app.feedback.models import (
     FeedbackForm,
     FeedbackRequest,
@@ -311,6 +312,7 @@ def submit(session: Session, form: FeedbackForm, author: Author) -> FeedbackForm
     now = clock.now()
     form.state = FormState.SUBMITTED
     form.submitted_at = now
+    record_levels(session, form)
     for older in session.scalars(
         select(FeedbackForm).where(
             FeedbackForm.series_id == form.series_id,

@@ -9,7 +9,8 @@ none either (its correction does). Each level is read from THAT form's template 
 later change of the scale never moves an old point.
 
 A fixed number of statements whatever the number of forms or students: the forms in one, the
-template versions they use (with their framework) in one; the course view adds its students.
+template versions they use (with their framework) in one. The course view reads the same points
+from the levels table instead (levels.py), written when each form is submitted.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, cast, exists, func, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, exists, func, null, select
 from sqlalchemy.orm import Session, aliased
 
 from lti_app import clock
@@ -165,34 +166,51 @@ def form_rows(session: Session, placements: Any) -> list[Any]:
 
 
 def templates_of(
-    session: Session, template_ids: Iterable[int], language: str
+    session: Session,
+    template_ids: Iterable[int] | Select[Any],
+    language: str,
+    *,
+    items: bool = True,
 ) -> dict[int, _Template]:
-    """The template versions (with their framework version) by id, read once each: one
-    statement, none when there are no forms."""
-    wanted = sorted(set(template_ids))
-    if not wanted:
+    """The template versions (with their framework version) by id (or those a SELECT of ids
+    selects), read once each: one statement, none when a list of ids is empty. Without
+    ``items`` their blocks are left unread (``rated`` is empty): the course view needs none."""
+    wanted = template_ids if isinstance(template_ids, Select) else sorted(set(template_ids))
+    if not isinstance(wanted, Select) and not wanted:
         return {}
-    found: dict[int, _Template] = {}
-    for t in session.execute(
-        select(
-            FeedbackTemplate.id,
-            FeedbackTemplate.kind,
-            FeedbackTemplate.scale,
-            FeedbackTemplate.blocks,
-            CompetencyFramework.version,
-            CompetencyFramework.competencies,
+    return {
+        t.id: template_of(t.kind, t.version, t.scale, t.blocks or [], t.competencies, language)
+        for t in session.execute(
+            select(
+                FeedbackTemplate.id,
+                FeedbackTemplate.kind,
+                FeedbackTemplate.scale,
+                FeedbackTemplate.blocks if items else null().label("blocks"),
+                CompetencyFramework.version,
+                CompetencyFramework.competencies,
+            )
+            .join(CompetencyFramework, FeedbackTemplate.framework_id == CompetencyFramework.id)
+            .where(FeedbackTemplate.id.in_(wanted))
         )
-        .join(CompetencyFramework, FeedbackTemplate.framework_id == CompetencyFramework.id)
-        .where(FeedbackTemplate.id.in_(wanted))
-    ):
-        found[t.id] = _Template(
-            kind=FormKind(t.kind),
-            framework_version=t.version,
-            levels={level.key: level for level in blocks.levels(t.scale, language)},
-            rated=_rated(blocks.blocks(t.blocks, language)),
-            competencies=blocks.competencies(t.competencies, language),
-        )
-    return found
+    }
+
+
+def template_of(
+    kind: str,
+    framework_version: int,
+    scale: list[dict[str, Any]],
+    items: list[dict[str, Any]],
+    competencies: list[dict[str, Any]],
+    language: str,
+) -> _Template:
+    """A template version's JSON, read for growth in ``language``."""
+    return _Template(
+        kind=FormKind(kind),
+        framework_version=framework_version,
+        levels={level.key: level for level in blocks.levels(scale, language)},
+        rated=_rated(blocks.blocks(items, language)),
+        competencies=blocks.competencies(competencies, language),
+    )
 
 
 def day_of(lesson_date: date | None, submitted_at: datetime | None) -> date:

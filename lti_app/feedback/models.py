@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -228,3 +229,28 @@ class FeedbackAttachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FeedbackLevel(Base):
+    """The level a submitted form gives one competency (growth.py's point: its scale items on
+    that competency together, "not observed" left out), written when the form is submitted, so
+    the course view reads levels in SQL instead of decoding every form's answers.
+
+    ``latest`` marks, per placement and competency, the newest level (day, then form id) among
+    the placement's current submitted forms; growth.record_levels sets it again for the whole
+    placement whenever one of its forms is submitted, so a correction moves it (a replaced
+    version's rows stay, never latest)."""
+
+    __tablename__ = "feedback_level"
+    __table_args__ = (Index("ix_feedback_level_placement_latest", "placement_id", "latest"),)
+
+    form_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_form.id", ondelete="CASCADE"), primary_key=True
+    )
+    competency: Mapped[str] = mapped_column(String(100), primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id", ondelete="CASCADE"))
+    template_id: Mapped[int] = mapped_column(ForeignKey("feedback_template.id"))  # its form's
+    level: Mapped[str] = mapped_column(String(100))  # the key in the form's template's scale
+    value: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)  # the lesson's date, else the Brussels date submitted
+    latest: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lti_app import clock
 from lti_app.feedback import versions
+from lti_app.feedback.levels import record_levels
 from lti_app.feedback.models import FeedbackForm, FormKind, FormState
 from lti_app.placements.models import Placement
 from lti_app.roster.models import Person
@@ -109,4 +110,5 @@ def give_feedback(session: Session, placement: Placement, mentor: Mentor, coach:
         session.add(form)
         session.flush()
         form.series_id = form.id
+        record_levels(session, form)
     session.flush()
