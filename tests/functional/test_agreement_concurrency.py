@@ -169,7 +169,10 @@ def test_two_addenda_at_once_make_one_and_an_edit_racing_a_signature_voids_it_or
         f"/agreements/documents/{addendum.id}/edit",
         {"csrf_token": csrf(edit_page), "title": "Verlenging", "body": "Tot 21 mei."},
     )
-    assert _at_once([(parties.student, sign_path, sign_data), edit]) == [303, 303]
+    signed, edited = _at_once([(parties.student, sign_path, sign_data), edit])
+    # The edit always lands; the signature lands first and is voided (303), or comes second and
+    # is refused as signing a text that changed (409): on a busy machine either may come first.
+    assert edited == 303 and signed in (303, 409), (signed, edited)
     addendum = documents(app, agreement)[1]
     assert "Tot 21 mei." in addendum.text
     assert [s for s in addendum.signatures if s.voided_at is None] == []
