@@ -185,6 +185,11 @@ def register_blueprints(app: Flask) -> None:
     from lti_app.feedback.views import bp as feedback_bp
 
     app.register_blueprint(feedback_bp)
+    from lti_app.grading.views import bp as grading_bp
+    from lti_app.journals.views import bp as journals_bp
+
+    app.register_blueprint(journals_bp)
+    app.register_blueprint(grading_bp)
     if not app.config["IS_PRODUCTION"]:
         # The sandbox LMS is a development aid and never exists in production.
         from lti_app.sandbox.views import bp as sandbox_bp

@@ -9,9 +9,18 @@ from lti_app.feedback.models import (
     FeedbackRequest,
     FeedbackTemplate,
 )
+from lti_app.grading.models import LineItem, ScoreSync
 from lti_app.guests.models import GuestSession, MentorInvitation
 from lti_app.hours.models import HourEntry
 from lti_app.jobs.models import Job
+from lti_app.journals.models import (
+    EntryComment,
+    JournalAssignment,
+    JournalEntry,
+    JournalEntryVersion,
+    JournalPrompts,
+    JournalReview,
+)
 from lti_app.lti.models import Deployment, LaunchState, Platform, RegistrationInvite, ToolKey
 from lti_app.notifications.models import BouncedAddress, Notice, OutgoingMail
 from lti_app.placements.models import ChangeRecord, Placement, PlacementMentor
@@ -28,6 +37,7 @@ __all__ = [
     "CompetencyFramework",
     "Course",
     "Deployment",
+    "EntryComment",
     "FeedbackAttachment",
     "FeedbackForm",
     "FeedbackRequest",
@@ -35,7 +45,13 @@ __all__ = [
     "GuestSession",
     "HourEntry",
     "Job",
+    "JournalAssignment",
+    "JournalEntry",
+    "JournalEntryVersion",
+    "JournalPrompts",
+    "JournalReview",
     "LaunchState",
+    "LineItem",
     "Membership",
     "Mentor",
     "MentorInvitation",
@@ -49,6 +65,7 @@ __all__ = [
     "RegistrationInvite",
     "RoleChange",
     "School",
+    "ScoreSync",
     "Signature",
     "ToolKey",
 ]

@@ -42,6 +42,10 @@ class Permission(enum.StrEnum):
     REQUEST_FEEDBACK = "request_feedback"  # a student asks a mentor; responds to a form
     GIVE_FEEDBACK = "give_feedback"  # a mentor fills in a form; a coach writes a visit report
     EDIT_FRAMEWORK = "edit_framework"  # the coordinator's competency framework and form templates
+    # journals: each view also checks that the journal is the student's own, or of the coach's course
+    WRITE_JOURNAL = "write_journal"  # a student writes, submits and hands in her own entries
+    REVIEW_JOURNALS = "review_journals"  # a coach sets assignments, reviews, grades, releases
+    EDIT_PROMPTS = "edit_prompts"  # the coordinator's reflection prompt sets
 
 
 _COACH = frozenset(
@@ -56,6 +60,7 @@ _COACH = frozenset(
         Permission.SIGN_AGREEMENT,
         Permission.READ_FEEDBACK,
         Permission.GIVE_FEEDBACK,
+        Permission.REVIEW_JOURNALS,
     }
 )
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -68,11 +73,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SIGN_AGREEMENT,
             Permission.READ_FEEDBACK,
             Permission.REQUEST_FEEDBACK,
+            Permission.WRITE_JOURNAL,
         }
     ),
     Role.COACH: _COACH,
     Role.COORDINATOR: _COACH
-    | {Permission.MANAGE_REGISTRATIONS, Permission.EDIT_TEMPLATES, Permission.EDIT_FRAMEWORK},
+    | {
+        Permission.MANAGE_REGISTRATIONS,
+        Permission.EDIT_TEMPLATES,
+        Permission.EDIT_FRAMEWORK,
+        Permission.EDIT_PROMPTS,
+    },
 }
 # A mentor has no course role: what a mentor may see is limited further to their own placements
 # by every mentor view (see guests/views.py).

@@ -1,0 +1,5 @@
+"""Imports every journals view module, so that their routes are on the blueprint."""
+
+from lti_app.journals.blueprint import bp
+
+__all__ = ["bp"]
