@@ -29,6 +29,17 @@ STARR_ANSWERS = {
     "reflection": "Volgende keer eerst één voorbeeld klassikaal.",
 }
 
+DEFAULT_ANSWERS = {
+    "starr": STARR_ANSWERS,
+    "free": {"text": "Een korte reflectie op de les van vandaag."},
+    "alact": {
+        "action": "Ik gaf een instructie van tien minuten.",
+        "me_feel": "Ik voelde me zeker.",
+        "pupils_do": "De leerlingen luisterden maar stelden geen vragen.",
+        "trial": "Volgende les stel ik na twee minuten een vraag.",
+    },
+}
+
 
 def add_entry(
     app: Flask,
@@ -63,7 +74,7 @@ def add_entry(
             entry,
             base_revision=0,
             title=title,
-            answers=STARR_ANSWERS if answers is None and prompt_set == "starr" else answers or {},
+            answers=DEFAULT_ANSWERS.get(prompt_set, {}) if answers is None else answers,
             competencies=competencies or [],
         )
         if submitted:
