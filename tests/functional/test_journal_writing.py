@@ -251,3 +251,61 @@ def test_tampered_feedback_starts_store_nothing(parties: Parties, lms: TestLMS) 
         )
         assert response.status_code == 400, (form_id, quote)
     assert entry_count(app) == before
+
+
+# -- nobody else ---------------------------------------------------------------------------------
+
+
+def test_another_student_and_another_courses_coach_get_404(
+    app: Flask, lms: TestLMS, parties: Parties
+) -> None:
+    from tests.guests import english_client, launch_client
+    from tests.journals import add_entry, stored_entry
+    from tests.launching import FlaskBrowser, launch
+    from tests.lms import INSTRUCTOR, Person
+    from tests.signing import BRAM
+
+    pid = parties.placement
+    submitted = add_entry(app, pid, title="Geheim van Lotte")
+    draft = add_entry(app, pid, title="Kladje van Lotte", submitted=False)
+    bram = launch_client(app, lms, BRAM)
+    other_coach = english_client(app)
+    launched = launch(
+        FlaskBrowser(other_coach),
+        lms,
+        Person("coach-9", "Koen Elders", [INSTRUCTOR], "koen@hogeschool.example", "en"),
+        context={"context_id": "course-2", "context_title": "Stage BaO", "context_label": "BaO"},
+    )
+    assert launched.status == 200
+    gets = [
+        f"/journals/placements/{pid}",
+        f"/journals/entries/{submitted}",
+        f"/journals/entries/{draft}",
+        f"/journals/entries/{submitted}/versions/1",
+        f"/journals/placements/{pid}/export.html",
+        f"/journals/placements/{pid}/export.pdf",
+    ]
+    posts = [
+        (f"/journals/placements/{pid}/entries", {"prompt_set": "free"}),
+        (f"/journals/entries/{draft}", {"revision": "1", "action": "save", "a-text": "Bram"}),
+        (f"/journals/entries/{draft}/submit", {"revision": "1"}),
+        (f"/journals/entries/{submitted}/revise", {}),
+    ]
+    before = (entry_count(app), stored_entry(app, draft).revision)
+    for client, name in ((bram, "another student"), (other_coach, "another course's coach")):
+        token = csrf(text(client.get("/student" if client is bram else "/coach")))
+        for path in gets:
+            response = client.get(path)
+            assert response.status_code == 404, (name, path, response.status_code)
+            assert "Lotte" not in text(response)
+        for path, data in posts:
+            response = client.post(path, data={"csrf_token": token, **data})
+            assert response.status_code in (403, 404), (name, path, response.status_code)
+        response = client.post(
+            f"/journals/entries/{draft}/autosave",
+            json={"revision": 1, "answers": {"text": "Bram"}},
+            headers={"X-CSRFToken": token, "Accept": "application/json"},
+        )
+        assert response.status_code in (403, 404), (name, response.status_code)
+    assert (entry_count(app), stored_entry(app, draft).revision) == before
+    assert stored_entry(app, submitted).state == EntryState.SUBMITTED
