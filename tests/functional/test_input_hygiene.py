@@ -430,6 +430,49 @@ def _attachment_attempts(w: World) -> Iterator[Attempt]:
 WALK["feedback.upload"] = _attachment_attempts
 
 
+def _journal_page(state: str) -> Callable[[World], Iterator[Attempt]]:
+    """Lotte's own entry (a draft: the editor; submitted: the read page, with "revise"), made
+    for the walk; the forms on its page, each field in turn given a NUL."""
+
+    def attempts(w: World) -> Iterator[Attempt]:
+        from tests.journals import add_entry
+
+        entry = add_entry(w.app, w.ids["placement"], submitted=state == "submitted")
+        endpoint = "journals.save_entry" if state == "draft" else "journals.revise_entry"
+        yield from _form_attempts(w, endpoint, FormPage("lotte", f"/journals/entries/{entry}"))
+
+    return attempts
+
+
+def _journal_posts(path: str, values: dict[str, str]) -> Callable[[World], Iterator[Attempt]]:
+    """Posts no page's form makes on its own (the editor's script, a submit by revision): as
+    Lotte, with her token, on a draft of hers."""
+
+    def attempts(w: World) -> Iterator[Attempt]:
+        from tests.journals import add_entry
+
+        client = w.clients["lotte"]
+        token = csrf(text(client.get("/student")))
+        url = path.format(entry=add_entry(w.app, w.ids["placement"], submitted=False))
+        for data, where in _with_nul({"csrf_token": token, **values}, "field "):
+            if not where.endswith("csrf_token"):
+                yield Attempt(client, url, data, where)
+
+    return attempts
+
+
+WALK["journals.new_entry"] = FormPage("lotte", "/journals/placements/{placement}")
+WALK["journals.prompt_sets"] = FormPage("coordinator", "/journals/prompts")
+WALK["journals.save_entry"] = _journal_page("draft")
+WALK["journals.revise_entry"] = _journal_page("submitted")
+WALK["journals.submit_entry"] = _journal_posts(
+    "/journals/entries/{entry}/submit", {"revision": "1"}
+)
+WALK["journals.autosave"] = _journal_posts(
+    "/journals/entries/{entry}/autosave", {"revision": "1", "answers": "{}"}
+)
+
+
 def _form_attempts(w: World, endpoint: str, spec: FormPage) -> Iterator[Attempt]:
     """The forms on the page that post to ``endpoint``, each field in turn given a NUL."""
     client = w.clients[spec.who]
