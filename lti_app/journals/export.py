@@ -179,7 +179,8 @@ def render_pdf(export: JournalExport, language: str) -> bytes:
     for number, entry in enumerate(export.entries, start=1):
         pdf.ln(6)
         pdf.set_text_color(11, 110, 79)
-        _text(pdf, f"{number}. {entry.title or _('Untitled entry')}", 13, 7)
+        heading = entry.title or _("Untitled entry")
+        _text(pdf, f"{number}. {heading}", 13, 7)
         pdf.set_text_color(90, 90, 90)
         facts = [
             entry.set_title,
