@@ -136,6 +136,9 @@ def render_read(entry: JournalEntry, placement: Placement, reader: Reader) -> An
         versions=every,
         comments=comments,
         may_revise=reader.student and writing.may_revise(s, entry),
+        next_cycle=reader.student
+        and entry.state == EntryState.SUBMITTED
+        and entry.prompt_set == "alact",
         **_page_of(entry),
     )
     return page, 200, {"Cache-Control": "no-store"}
@@ -184,7 +187,8 @@ def entry_version(entry_id: int, number: int) -> Any:
 @requires(Permission.WRITE_JOURNAL)
 def new_entry(placement_id: int) -> Any:
     """A new draft from a prompt set; from a feedback form (and a growth point quoted from it)
-    when ``feedback_form_id`` says so.
+    when ``feedback_form_id`` says so; ALACT's next cycle from her submitted ALACT entry
+    (``next_cycle_of``: what she would try, quoted as its start).
 
     :raise 400: an unknown prompt set, or a form (or quote) that is not one of her placement's
         submitted forms; nothing is stored.
@@ -202,6 +206,15 @@ def new_entry(placement_id: int) -> Any:
             form, quote = writing.feedback_to_start_from(
                 s, placement, int(raw_form), request.form.get("starting_point", "")
             )
+        except writing.BadEntry:
+            s.rollback()
+            abort(400)
+    raw_previous = request.form.get("next_cycle_of", "").strip()
+    if raw_previous and not form:
+        if not raw_previous.isdigit():
+            abort(400)
+        try:
+            quote = writing.next_cycle_from(s, placement, student_id, int(raw_previous))
         except writing.BadEntry:
             s.rollback()
             abort(400)

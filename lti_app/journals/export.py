@@ -48,6 +48,7 @@ class ExportEntry:
     submitted_at: datetime
     is_final: bool
     starting_point: str
+    from_feedback: bool
     answers: list[Answer]
     competencies: list[str]
 
@@ -98,6 +99,7 @@ def journal_export(session: Session, placement: Placement, language: str) -> Jou
                 submitted_at=version.submitted_at,
                 is_final=entry.is_final,
                 starting_point=entry.starting_point,
+                from_feedback=entry.feedback_form_id is not None,
                 answers=answers,
                 competencies=[titles.get(k, k) for k in version.competencies or []],
             )
@@ -192,7 +194,12 @@ def render_pdf(export: JournalExport, language: str) -> bytes:
         _text(pdf, " · ".join(facts), 9)
         pdf.set_text_color(20, 20, 20)
         if entry.starting_point:
-            _text(pdf, _("Started from feedback received") + ": " + entry.starting_point, 9)
+            started = (
+                _("Started from feedback received")
+                if entry.from_feedback
+                else _("Started from what you would try next")
+            )
+            _text(pdf, started + ": " + entry.starting_point, 9)
         phase = ""
         for answer in entry.answers:
             if answer.phase and answer.phase != phase:

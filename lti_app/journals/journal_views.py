@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template, url_for
 from flask_babel import get_locale
+from sqlalchemy import select
 
 from lti_app import db
 from lti_app.journals import prompts as prompt_store
 from lti_app.journals import writing
 from lti_app.journals.access import placement_and_reader, student_or_coach
 from lti_app.journals.blueprint import bp
-from lti_app.journals.models import EntryState
+from lti_app.journals.models import EntryState, JournalAssignment
 from lti_app.journals.sanitize import clean_html
 
 # Stored answers are rendered `{{ html|clean_html|safe }}`: cleaned again at read time.
@@ -56,6 +57,7 @@ def journal(placement_id: int) -> Any:
     return (
         render_template(
             "journals/journal.html",
+            asked=asked_of(placement) if reader.student else [],
             placement=placement,
             reader=reader,
             drafts=[e for e in entries if e.state == EntryState.DRAFT],
@@ -66,3 +68,21 @@ def journal(placement_id: int) -> Any:
         200,
         {"Cache-Control": "no-store"},
     )
+
+
+def asked_of(placement: Any) -> list[tuple[JournalAssignment, str | None]]:
+    """What the course's coaches ask (open assignments, soonest due first), each with the link
+    to its page (progress, handing in, the released grade) once that page exists."""
+    found = db.session().scalars(
+        select(JournalAssignment)
+        .where(
+            JournalAssignment.course_id == placement.course_id,
+            JournalAssignment.archived_at.is_(None),
+        )
+        .order_by(JournalAssignment.due_date.is_(None), JournalAssignment.due_date)
+    )
+    linked = "journals.assignment_student" in current_app.view_functions
+    return [
+        (a, url_for("journals.assignment_student", assignment_id=a.id) if linked else None)
+        for a in found
+    ]

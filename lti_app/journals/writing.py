@@ -109,6 +109,26 @@ def feedback_to_start_from(
     return form, quote
 
 
+NEXT_CYCLE_FROM = "trial"  # ALACT's fifth phase: what she tries next starts the next cycle
+
+
+def next_cycle_from(session: Session, placement: Placement, student_id: int, entry_id: int) -> str:
+    """What she will try, from her submitted ALACT entry: the start of her next cycle.
+
+    :raise BadEntry: not her submitted ALACT entry on this placement.
+    """
+    entry = session.get(JournalEntry, entry_id)
+    if (
+        entry is None
+        or entry.placement_id != placement.id
+        or entry.student_id != student_id
+        or entry.state != EntryState.SUBMITTED
+        or entry.prompt_set != "alact"
+    ):
+        raise BadEntry(f"entry {entry_id} is not a submitted ALACT entry of hers")
+    return one_line(plain_text(str((entry.answers or {}).get(NEXT_CYCLE_FROM, ""))), QUOTE_MAX)
+
+
 def start(
     session: Session,
     placement: Placement,

@@ -13,6 +13,7 @@ from html import unescape
 import pytest
 from flask import Flask
 
+from lti_app import clock
 from lti_app.journals.models import EntryState
 from tests.feedback import add_form
 from tests.guests import add_placement, csrf, launched_course, person_id, text
@@ -309,3 +310,72 @@ def test_another_student_and_another_courses_coach_get_404(
         assert response.status_code in (403, 404), (name, response.status_code)
     assert (entry_count(app), stored_entry(app, draft).revision) == before
     assert stored_entry(app, submitted).state == EntryState.SUBMITTED
+
+
+# -- ALACT's next cycle, and what the coach asks ---------------------------------------------------
+
+
+def test_trying_it_out_starts_the_next_cycle(app: Flask, parties: Parties) -> None:
+    from tests.journals import add_entry
+
+    pid = parties.placement
+    done = add_entry(
+        app,
+        pid,
+        prompt_set="alact",
+        answers={"action": "Instructie.", "trial": "Na twee minuten een vraag stellen."},
+    )
+    draft = add_entry(app, pid, prompt_set="alact", submitted=False)
+    starr = add_entry(app, pid, prompt_set="starr")
+    read = text(parties.student.get(f"/journals/entries/{done}"))
+    assert "Start the next cycle" in read
+    assert "Start the next cycle" not in text(parties.student.get(f"/journals/entries/{starr}"))
+    response = parties.student.post(
+        f"/journals/placements/{pid}/entries",
+        data={"csrf_token": csrf(read), "prompt_set": "alact", "next_cycle_of": str(done)},
+    )
+    started = stored_entry(app, entry_id_of(response))
+    assert started.prompt_set == "alact"
+    assert started.starting_point == "Na twee minuten een vraag stellen."
+    editor = text(parties.student.get(f"/journals/entries/{started.id}"))
+    assert "Started from what you would try next" in editor
+    before = entry_count(app)
+    for bad in (str(draft), str(starr), "99999", "x"):
+        refused = parties.student.post(
+            f"/journals/placements/{pid}/entries",
+            data={"csrf_token": csrf(read), "prompt_set": "alact", "next_cycle_of": bad},
+        )
+        assert refused.status_code == 400, bad
+    assert entry_count(app) == before
+
+
+def test_the_journal_says_what_the_coach_asks(app: Flask, parties: Parties) -> None:
+    from datetime import date
+
+    from lti_app import db
+    from lti_app.journals.models import JournalAssignment
+
+    with app.app_context():
+        s = db.session()
+        s.add(
+            JournalAssignment(
+                course_id=parties.course,
+                title="Reflectiejournaal semester 1",
+                entries_required=6,
+                final_required=True,
+                due_date=date(2027, 1, 15),
+            )
+        )
+        s.add(
+            JournalAssignment(
+                course_id=parties.course,
+                title="Gearchiveerd",
+                archived_at=clock.now(),
+            )
+        )
+        s.commit()
+    page = text(parties.student.get(f"/journals/placements/{parties.placement}"))
+    assert "Reflectiejournaal semester 1" in page
+    assert "6 entries" in page and "and a final reflection" in page
+    assert "15 January 2027" in page
+    assert "Gearchiveerd" not in page
