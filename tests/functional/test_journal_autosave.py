@@ -222,3 +222,17 @@ def test_a_save_without_script_from_an_older_page_keeps_every_word(parties: Part
     assert "Uit de andere tab." in page  # and the other version, to compare
     assert 'name="revision" value="1"' in page  # saving again keeps this page's text
     assert stored_entry(parties.app, entry_id).answers == {"text": "<p>Uit de andere tab.</p>"}
+
+
+def test_control_characters_in_the_json_are_refused_not_stored(parties: Parties) -> None:
+    """A NUL pasted into a textarea (PostgreSQL refuses it in text): refused before anything is
+    written, as every form of the app does (core/input.py); the script keeps its copy and says
+    the server refused it."""
+    entry_id = start_entry(parties.student, parties.placement, "free")
+    token = _editor_token(parties, entry_id)
+    response = autosave(
+        parties.student, entry_id, token, 0, {"text": "Voor\x00na."}, title="Ti\x00tel"
+    )
+    assert response.status_code == 400
+    assert response.is_json
+    assert stored_entry(parties.app, entry_id).revision == 0
