@@ -61,10 +61,14 @@
     });
   }
 
+  // Characters the server refuses in any text (lti_app/core/input.py: control characters, as
+  // pasted from elsewhere): left out of what is sent, so one of them never blocks a save.
+  var UNSTORABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
   function collect() {
     var answers = {};
     textareas().forEach(function (el) {
-      answers[el.name.slice(2)] = el.value;
+      answers[el.name.slice(2)] = el.value.replace(UNSTORABLE, "");
     });
     var competencies = [];
     Array.prototype.forEach.call(form.elements, function (el) {
@@ -75,7 +79,7 @@
     var title = form.elements.namedItem("title");
     var final = form.elements.namedItem("is_final");
     return {
-      title: title ? title.value : "",
+      title: title ? title.value.replace(UNSTORABLE, "") : "",
       answers: answers,
       competencies: competencies,
       is_final: final ? final.checked : false

@@ -97,6 +97,7 @@ def test_a_draft_survives_an_expired_session_and_a_closed_tab(
     # Home → journal → a new entry (ALACT, the first choice), with the keyboard alone.
     _tab_to(page, "a[href^='/journals/placements/']")
     page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(re.escape(sites.tool) + r"/journals/placements/\d+$"))
     expect(page.locator("h1")).to_have_text(dutch("My reflection journal"))
     assert_accessible(page)
     _tab_to(page, "form[action$='/entries'] button[type=submit]")
@@ -127,6 +128,7 @@ def test_a_draft_survives_an_expired_session_and_a_closed_tab(
     page = _launch(context, sites, course)
     _tab_to(page, "a[href^='/journals/placements/']")
     page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(re.escape(sites.tool) + r"/journals/placements/\d+$"))
     _tab_to(page, f"a[href='/journals/entries/{entry_id}']")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{sites.tool}/journals/entries/{entry_id}")
