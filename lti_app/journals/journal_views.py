@@ -40,8 +40,8 @@ def journal(placement_id: int) -> Any:
     placement, reader = placement_and_reader(placement_id)
     s = db.session()
     entries = writing.entries_of(s, placement.id)
-    if not reader.student:
-        entries = [e for e in entries if e.state == EntryState.SUBMITTED]
+    if not reader.student:  # the coach: what was submitted (a revised entry as last submitted)
+        entries = [e for e in entries if e.state == EntryState.SUBMITTED or reader.may_read(e)]
     sets = []
     if reader.student:
         try:
@@ -60,8 +60,8 @@ def journal(placement_id: int) -> Any:
             asked=asked_of(placement) if reader.student else [],
             placement=placement,
             reader=reader,
-            drafts=[e for e in entries if e.state == EntryState.DRAFT],
-            submitted=[e for e in entries if e.state == EntryState.SUBMITTED],
+            drafts=[e for e in entries if e.state == EntryState.DRAFT] if reader.student else [],
+            submitted=[e for e in entries if e.state == EntryState.SUBMITTED or not reader.student],
             set_titles=titles,
             sets=sets,
         ),

@@ -236,3 +236,22 @@ def test_control_characters_in_the_json_are_refused_not_stored(parties: Parties)
     assert response.status_code == 400
     assert response.is_json
     assert stored_entry(parties.app, entry_id).revision == 0
+
+
+def test_a_revised_entry_stays_in_the_coachs_list_as_last_submitted(
+    app: Flask, parties: Parties
+) -> None:
+    student = parties.student
+    entry_id = start_entry(student, parties.placement, "free")
+    token = _editor_token(parties, entry_id)
+    autosave(student, entry_id, token, 0, {"text": "Eerste versie."}, title="Herwerkt stuk")
+    student.post(
+        f"/journals/entries/{entry_id}/submit", data={"csrf_token": token, "revision": "1"}
+    )
+    student.post(f"/journals/entries/{entry_id}/revise", data={"csrf_token": token})
+    autosave(student, entry_id, token, 3, {"text": "Nog niet klaar."}, title="Herwerkt stuk")
+    journal = text(parties.coach.get(f"/journals/placements/{parties.placement}"))
+    assert "Herwerkt stuk" in journal and "being revised" in journal
+    read = text(parties.coach.get(f"/journals/entries/{entry_id}"))
+    assert "Eerste versie." in read and "Nog niet klaar." not in read
+    assert "The student is revising this entry" in read
