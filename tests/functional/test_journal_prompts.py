@@ -119,3 +119,31 @@ def test_students_and_coaches_may_not_edit_prompts(parties: Parties) -> None:
     assert parties.student.get(PATH).status_code == 403
     assert parties.coach.get(PATH).status_code == 403
     assert parties.mentor.get(PATH).status_code == 403
+
+
+def test_two_first_uses_at_once_make_one_version_one(
+    app: Flask, parties: Parties, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second request read "none yet" just before the first saved version 1: its insert
+    fails on the unique version, and it takes the first one's row instead of failing."""
+    from lti_app.journals import prompts
+    from tests.signing import course_programme
+
+    with app.app_context():
+        s = db.session()
+        programme = course_programme(s, parties.course)
+        first = prompts.current_prompts(s, programme.id)
+        s.commit()
+        real_latest = prompts.latest
+        calls: list[int] = []
+
+        def stale_then_real(session: object, programme_id: int) -> JournalPrompts | None:
+            calls.append(programme_id)
+            return None if len(calls) == 1 else real_latest(s, programme_id)
+
+        monkeypatch.setattr(prompts, "latest", stale_then_real)
+        second = prompts.current_prompts(s, programme.id)
+        assert second.id == first.id and second.version == 1
+        assert len(calls) == 2
+        s.commit()
+    assert _versions(app) == [1]
