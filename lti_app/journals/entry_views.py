@@ -101,7 +101,7 @@ def render_editor(
         reader=reader,
         title=entry.title if title is None else title,
         texts=writing.texts_of(entry) if texts is None else texts,
-        chosen=set(entry.competencies or [] if chosen is None else chosen),
+        chosen=set((entry.competencies or []) if chosen is None else chosen),
         is_final=entry.is_final if is_final is None else is_final,
         problems=problems or [],
         conflict=conflict,

@@ -206,7 +206,9 @@ def test_a_save_without_script_from_an_older_page_keeps_every_word(parties: Part
     student = parties.student
     entry_id = start_entry(student, parties.placement, "free")
     old_page = text(student.get(f"/journals/entries/{entry_id}"))
-    autosave(student, entry_id, csrf(old_page), 0, {"text": "Uit de andere tab."})
+    autosave(
+        student, entry_id, csrf(old_page), 0, {"text": "Uit de andere tab."}, competencies=["fg1"]
+    )
     response = student.post(
         f"/journals/entries/{entry_id}",
         data={
@@ -214,6 +216,7 @@ def test_a_save_without_script_from_an_older_page_keeps_every_word(parties: Part
             "revision": "0",
             "action": "save",
             "a-text": "Uit deze tab, zonder script.",
+            "competency": "fg2",
         },
     )
     assert response.status_code == 409
@@ -221,6 +224,7 @@ def test_a_save_without_script_from_an_older_page_keeps_every_word(parties: Part
     assert "Uit deze tab, zonder script.</textarea>" in page  # what she typed, kept
     assert "Uit de andere tab." in page  # and the other version, to compare
     assert 'name="revision" value="1"' in page  # saving again keeps this page's text
+    assert 'value="fg2" checked' in page and 'value="fg1" checked' not in page
     assert stored_entry(parties.app, entry_id).answers == {"text": "<p>Uit de andere tab.</p>"}
 
 
