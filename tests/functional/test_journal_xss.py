@@ -180,3 +180,22 @@ def test_a_quoted_growth_point_with_a_payload_is_text(parties: Parties) -> None:
     editor = text(parties.student.get(f"/journals/entries/{entry_id_of(response)}"))
     assert_inert(editor)
     assert "<blockquote>&lt;script&gt;alert(1)&lt;/script&gt;</blockquote>" in editor
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Eén zin.",
+        "Eerste regel\ntweede regel\n\nNieuwe alinea",
+        "- een\n- twee\n\nen dan tekst",
+        "x < y & z > w, <b>vet?</b> \"quotes\" 'en' `code`",
+        "  ingesprongen\n\n    code-achtig",
+    ],
+)
+def test_what_she_typed_reads_back_exactly(typed: str) -> None:
+    from lti_app.journals.sanitize import clean_html, plain_text, text_to_html
+
+    html = text_to_html(typed)
+    assert clean_html(html) == html  # stored as the allow-list keeps it
+    assert plain_text(html) == typed
+    assert_inert(html)
