@@ -41,7 +41,7 @@ from lti_app.placements import service as placements
 from lti_app.placements.models import Placement, Track
 from lti_app.roster.models import Course, Person, Role
 from lti_app.roster.service import record_launch
-from lti_app.sandbox import demo_feedback, platform
+from lti_app.sandbox import demo_feedback, messages, platform
 from lti_app.sandbox.demo import MAIN, DemoPerson, person
 from lti_app.schools import service as schools
 from lti_app.schools.mentors import MentorDetails
@@ -121,7 +121,7 @@ def _person(session: Session, found: Platform, demo_id: str, role: Role) -> Pers
     """The person as their launch records them (the same claims the sandbox signs)."""
     who = person(demo_id)
     assert isinstance(who, DemoPerson)
-    claims = platform.launch_claims(who, nonce="demo-states")
+    claims = messages.launch_claims(who, nonce="demo-states")
     recorded, course, _ = record_launch(session, found, claims, role)
     assert course is not None
     if course.programme_id is None and MAIN.programme:
