@@ -1,5 +1,6 @@
 """What the sandbox LMS keeps of its gradebook: the course's links, line items, the newest score
-per student, every score request it received, and the failures it was told to inject.
+per student, every score request it received, and (read and written by ``ags_faults``) the
+failures it was told to inject.
 
 It lives in a small SQLite file in the app's instance folder (``sandbox_lms.sqlite3``), through
 the standard library's ``sqlite3``, for three reasons:
@@ -58,7 +59,6 @@ CREATE TABLE IF NOT EXISTS injected (
     at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS spent (key TEXT PRIMARY KEY, at TEXT NOT NULL);
 """
-FAULT_KINDS = ("500", "429", "hang")
 # What became of a score request (score_post.outcome).
 STORED, IGNORED_OLDER, SAME_TIMESTAMP = "stored", "ignored: older", "ignored: same timestamp"
 
@@ -320,76 +320,6 @@ def post_counts(con: sqlite3.Connection, course_id: str) -> dict[tuple[int, str]
     for r in rows:
         counts.setdefault((r["line_item_id"], r["user_id"]), {})[r["outcome"]] = r["n"]
     return counts
-
-
-# -- failure injection ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Fault:
-    id: int
-    kind: str
-    remaining: int
-    retry_after: int
-    hang_seconds: float
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Injected:
-    kind: str
-    line_item_id: int | None
-    at: datetime
-
-
-def add_fault(
-    con: sqlite3.Connection, kind: str, count: int, retry_after: int = 0, hang_seconds: float = 0
-) -> None:
-    if kind not in FAULT_KINDS or count < 1:
-        raise ValueError(kind)
-    con.execute(
-        "INSERT INTO fault (kind, remaining, retry_after, hang_seconds, created_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (kind, count, retry_after, hang_seconds, stamp(clock.now())),
-    )
-
-
-def faults(con: sqlite3.Connection) -> list[Fault]:
-    rows = con.execute("SELECT * FROM fault WHERE remaining > 0 ORDER BY id")
-    return [
-        Fault(
-            r["id"],
-            r["kind"],
-            r["remaining"],
-            r["retry_after"],
-            r["hang_seconds"],
-            moment(r["created_at"]),
-        )
-        for r in rows
-    ]
-
-
-def clear_faults(con: sqlite3.Connection) -> None:
-    con.execute("DELETE FROM fault")
-
-
-def take_fault(con: sqlite3.Connection, item_id: int | None) -> Fault | None:
-    """The failure this request must meet, if any is still due: spent and logged at once."""
-    found = faults(con)
-    if not found:
-        return None
-    fault = found[0]
-    con.execute("UPDATE fault SET remaining = remaining - 1 WHERE id = ?", (fault.id,))
-    con.execute(
-        "INSERT INTO injected (kind, line_item_id, at) VALUES (?, ?, ?)",
-        (fault.kind, item_id, stamp(clock.now())),
-    )
-    return fault
-
-
-def injected(con: sqlite3.Connection, limit: int = 100) -> list[Injected]:
-    rows = con.execute("SELECT * FROM injected ORDER BY id DESC LIMIT ?", (limit,))
-    return [Injected(r["kind"], r["line_item_id"], moment(r["at"])) for r in rows]
 
 
 def spend(con: sqlite3.Connection, key: str) -> bool:

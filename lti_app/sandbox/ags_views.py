@@ -27,8 +27,8 @@ from urllib.parse import urlencode
 from flask import Response, current_app, request
 
 from lti_app.extensions import csrf
+from lti_app.sandbox import ags_faults, platform
 from lti_app.sandbox import ags_store as store
-from lti_app.sandbox import platform
 from lti_app.sandbox.blueprint import bp
 from lti_app.sandbox.demo import COLLEGES, DemoCollege
 from lti_app.sandbox.responses import bearer_claims, json_response, problem
@@ -254,7 +254,7 @@ def score_fields(body: dict[str, Any], members: set[str]) -> tuple[str, datetime
 
 def _injected_failure(item_id: int) -> Response | None:
     with store.connect(write=True) as con:
-        fault = store.take_fault(con, item_id)
+        fault = ags_faults.take_fault(con, item_id)
     if fault is None:
         return None
     if fault.kind == "429":

@@ -15,8 +15,8 @@ from typing import Any
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from lti_app.sandbox import ags_faults, platform
 from lti_app.sandbox import ags_store as store
-from lti_app.sandbox import platform
 from lti_app.sandbox.blueprint import bp
 from lti_app.sandbox.demo import MAIN
 from lti_app.security import public
@@ -65,8 +65,8 @@ def _page(error: str | None = None, status: int = 200) -> Any:
         items = store.line_items(con, course_id)
         received = store.scores(con, course_id)
         counts = store.post_counts(con, course_id)
-        pending = store.faults(con)
-        injected = store.injected(con)
+        pending = ags_faults.faults(con)
+        injected = ags_faults.injected(con)
         link_titles = {link.id: link.title for link in store.links(con, course_id)}
     cells = {
         (s.line_item_id, s.user_id): Cell(
@@ -105,7 +105,7 @@ def set_faults() -> Any:
     """Set a failure for the next N score requests, or clear those still due."""
     if request.form.get("action") == "clear":
         with store.connect(write=True) as con:
-            store.clear_faults(con)
+            ags_faults.clear_faults(con)
         return redirect(
             url_for("sandbox.gradebook", message=_("No failures are due any more.")), 303
         )
@@ -116,7 +116,7 @@ def set_faults() -> Any:
         hang = float(request.form.get("hang_seconds") or hang_default())
     except ValueError:
         return _page(_("Give whole numbers for the count and the seconds."), 400)
-    if kind not in store.FAULT_KINDS:
+    if kind not in ags_faults.FAULT_KINDS:
         return _page(_("Choose what the score service should answer."), 400)
     if not 1 <= count <= MAX_FAULTS:
         return _page(_("The count must be between 1 and %(max)d.", max=MAX_FAULTS), 400)
@@ -131,6 +131,6 @@ def set_faults() -> Any:
             400,
         )
     with store.connect(write=True) as con:
-        store.add_fault(con, kind, count, retry_after, hang)
+        ags_faults.add_fault(con, kind, count, retry_after, hang)
     message = _("The next %(count)d score requests will fail.", count=count)
     return redirect(url_for("sandbox.gradebook", message=message), 303)
