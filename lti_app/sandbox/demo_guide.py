@@ -39,8 +39,8 @@ LINES: dict[str, Any] = {
     ),
     "journal:" + states.COACH: _l(
         "Sofie's journal, handed in for the assignment Reflectiejournaal, waits in the grading "
-        "queue; a grade released there appears in the sandbox's gradebook (the link below the "
-        "course)."
+        "queue; a grade released there appears in the sandbox's gradebook (its link is on the "
+        "left, under Add content)."
     ),
     states.JONAS: _l(
         "His proposal, returned by the coach with a reason, to change and send again."
