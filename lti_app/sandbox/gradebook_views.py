@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from lti_app.sandbox import ags_faults, platform
 from lti_app.sandbox import ags_store as store
@@ -123,8 +124,8 @@ def set_faults() -> Any:
     if not 0 <= retry_after <= MAX_RETRY_AFTER or not 0 < hang <= MAX_HANG_SECONDS:
         return _page(
             _(
-                "Retry-After must be between 0 and %(retry)d seconds, a hang between 1 and "
-                "%(hang)d seconds.",
+                "Retry-After must be between 0 and %(retry)d seconds, a hang at most %(hang)d "
+                "seconds.",
                 retry=MAX_RETRY_AFTER,
                 hang=MAX_HANG_SECONDS,
             ),
@@ -132,5 +133,7 @@ def set_faults() -> Any:
         )
     with store.connect(write=True) as con:
         ags_faults.add_fault(con, kind, count, retry_after, hang)
-    message = _("The next %(count)d score requests will fail.", count=count)
+    message = ngettext(
+        "The next score request will fail.", "The next %(num)d score requests will fail.", count
+    )
     return redirect(url_for("sandbox.gradebook", message=message), 303)
