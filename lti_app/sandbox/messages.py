@@ -140,8 +140,9 @@ def launch_claims(
             "product_family_code": "driehoek-sandbox",
         },
         CLAIM + "launch_presentation": {"document_target": "iframe", "locale": who.locale},
-        AGS_CLAIM: ags_claim(course["id"]),
     }
+    if demo.offers_grades:
+        claims[AGS_CLAIM] = ags_claim(course["id"])
     if demo.shares_roster:
         claims["https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"] = {
             "context_memberships_url": f"{base()}/nrps/{course['id']}/memberships",
@@ -188,7 +189,8 @@ def _resource_link(
         items = store.line_items(con, course_id, resource_link_id=link.id)
     claims[CLAIM + "resource_link"] = {"id": link.id, "title": link.title}
     claims[CLAIM + "target_link_uri"] = link.url
-    claims[AGS_CLAIM] = ags_claim(course_id, items[0] if items else None)
+    if AGS_CLAIM in claims:
+        claims[AGS_CLAIM] = ags_claim(course_id, items[0] if items else None)
     custom.update(link.custom)
 
 

@@ -375,3 +375,31 @@ def launch_token(
         form["fields"]["id_token"], key.key, algorithms=["RS256"], audience=demo.client_id
     )
     return claims, form["fields"]
+
+
+def test_launches_carry_the_grade_service_where_the_lms_offers_it(
+    sandbox: FlaskClient, served_app: Flask
+) -> None:
+    with served_app.test_request_context():
+        hint = platform.message_hint("resource")
+    claims, _ = launch_token(sandbox, served_app, "student-sofie", hint)
+    ags = claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"]
+    assert ags["lineitems"] == served_app.config["BASE_URL"] + LINEITEMS
+    assert set(ags["scope"]) == {LINEITEM_SCOPE, RESULT_READ, SCORE_SCOPE}
+    assert "lineitem" not in ags  # the course's first link has no column
+    assert (
+        claims["https://purl.imsglobal.org/spec/lti/claim/resource_link"] == platform.RESOURCE_LINK
+    )
+
+    # Its column, once a tool made one on that link, comes with the link's launches.
+    item = new_line_item(
+        sandbox, auth(sandbox, served_app), resourceLinkId=platform.RESOURCE_LINK["id"]
+    )
+    claims, _ = launch_token(sandbox, served_app, "student-sofie", hint)
+    assert (
+        claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"]["lineitem"] == item["id"]
+    )
+
+    # The second college's LMS offers no grade service.
+    noord, _ = launch_token(sandbox, served_app, "noord-coach-ilse", hint)
+    assert "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint" not in noord
