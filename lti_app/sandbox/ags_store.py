@@ -85,6 +85,8 @@ def connect(write: bool = False) -> Iterator[sqlite3.Connection]:
     con.row_factory = sqlite3.Row
     try:
         con.execute("PRAGMA busy_timeout = 30000")
+        # Readers (the gradebook page) and the one writer do not wait for each other.
+        con.execute("PRAGMA journal_mode = WAL")
         con.executescript(SCHEMA)
         con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:

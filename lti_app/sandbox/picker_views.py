@@ -66,7 +66,10 @@ def course_links(college: DemoCollege) -> list[CourseLink]:
 def verify_response(token: str) -> tuple[DemoCollege, dict[str, Any]]:
     """The college a response is for and its claims, if the tool signed it for a request of ours."""
     try:
-        client = jwt.PyJWKClient(str(current_app.config["BASE_URL"]) + "/.well-known/jwks.json")
+        client = jwt.PyJWKClient(
+            str(current_app.config["BASE_URL"]) + "/.well-known/jwks.json",
+            timeout=current_app.config["HTTP_TIMEOUT_SECONDS"],
+        )
         key = client.get_signing_key_from_jwt(token)
         claims: dict[str, Any] = jwt.decode(
             token,
