@@ -2,8 +2,9 @@
 registration (client id), course and people, so a newcomer sees that neither sees the other.
 
 Hogeschool De Driehoek's link names the course's programme (a custom parameter), and the LMS
-shares its roster; Hogeschool Noord's link names none (its coach is asked at the first launch)
-and shares no roster, as some LMSs are set up.
+shares its roster and takes grades (AGS); Hogeschool Noord's link names none (its coach is asked
+at the first launch), and its LMS shares no roster and offers no grade service, as some LMSs are
+set up.
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ class DemoCollege:
     people: tuple[DemoPerson, ...]
     programme: str | None  # the course's programme as the LMS link names it
     shares_roster: bool
+    offers_grades: bool = True  # its launches carry the AGS claim
 
 
 # Three students of the roster also get a launch button: each shows one state of the demo course
@@ -180,6 +182,7 @@ NOORD = DemoCollege(
     ),
     programme=None,
     shares_roster=False,
+    offers_grades=False,
 )
 COLLEGES = (MAIN, NOORD)
 

@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 
 from lti_app.sandbox import demo_states as states
 
+# Lines said apart, so that each keeps its own translation.
+MORE = ("growth", "journal")
 # By sandbox id (people of the LMS) or "mentor:<key>" (mentors, who sign in by link).
 LINES: dict[str, Any] = {
     states.COACH: _l(
@@ -30,6 +32,16 @@ LINES: dict[str, Any] = {
         "A semester of feedback: twelve forms from her mentor and the coach, her growth chart "
         "per competency filled from Werkpunt to Kwaliteit."
     ),
+    "journal:" + states.SOFIE: _l(
+        "Her reflection journal, from her home page: six entries (ALACT and STARR, one started "
+        "from her mentor's growth point), a final reflection and a draft, handed in for the "
+        "course's assignment Reflectiejournaal."
+    ),
+    "journal:" + states.COACH: _l(
+        "Sofie's journal, handed in for the assignment Reflectiejournaal, waits in the grading "
+        "queue; a grade released there appears in the sandbox's gradebook (its link is on the "
+        "left, under Add content)."
+    ),
     states.JONAS: _l(
         "His proposal, returned by the coach with a reason, to change and send again."
     ),
@@ -48,7 +60,9 @@ LINES: dict[str, Any] = {
 
 
 def line(key: str) -> Any:
-    """What ``key`` sees; for Sofie also her semester of feedback."""
-    said = LINES.get(key, "")
-    growth = LINES.get("growth:" + key)
-    return f"{said} {growth}" if growth else said
+    """What ``key`` sees; for Sofie also her semester of feedback and her journal."""
+    said = [
+        LINES.get(key, ""),
+        *(LINES[f"{more}:{key}"] for more in MORE if f"{more}:{key}" in LINES),
+    ]
+    return " ".join(str(s) for s in said if s)

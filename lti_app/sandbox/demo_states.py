@@ -14,7 +14,8 @@ Who shows what (the welcome page says so in one line each):
   then changed the schedule, which voided her signature, so it is her turn again.
 - Sofie's agreement is active, with its signed PDF; she logged hours: a week her mentor (Els)
   approved, two days waiting, and one entry returned with a reason. Her placement began a
-  semester ago: a dozen submitted feedback forms fill her growth chart (demo_feedback.py).
+  semester ago: a dozen submitted feedback forms fill her growth chart (demo_feedback.py), and
+  her reflection journal is handed in for the course's assignment (demo_journals.py).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from lti_app.placements import service as placements
 from lti_app.placements.models import Placement, Track
 from lti_app.roster.models import Course, Person, Role
 from lti_app.roster.service import record_launch
-from lti_app.sandbox import demo_feedback, platform
+from lti_app.sandbox import demo_feedback, demo_journals, messages, platform
 from lti_app.sandbox.demo import MAIN, DemoPerson, person
 from lti_app.schools import service as schools
 from lti_app.schools.mentors import MentorDetails
@@ -121,7 +122,7 @@ def _person(session: Session, found: Platform, demo_id: str, role: Role) -> Pers
     """The person as their launch records them (the same claims the sandbox signs)."""
     who = person(demo_id)
     assert isinstance(who, DemoPerson)
-    claims = platform.launch_claims(who, nonce="demo-states")
+    claims = messages.launch_claims(who, nonce="demo-states")
     recorded, course, _ = record_launch(session, found, claims, role)
     assert course is not None
     if course.programme_id is None and MAIN.programme:
@@ -347,6 +348,7 @@ class _Scenes:
         self._sign(self._agreement(placement), placement, sofie, els, self.coach)
         self._hours(placement, sofie, els)
         demo_feedback.give_feedback(self.s, placement, els, self.coach)
+        demo_journals.write_journal(self.s, placement, sofie, self.coach)
 
     def _hours(self, placement: Placement, student: Person, mentor: Mentor) -> None:
         """A week the mentor approved, then a week with two days waiting and one returned."""

@@ -50,7 +50,9 @@ __all__ = [
     "INACTIVE_IDS",
     "LEARNER",
     "LIS",
+    "MAIN",
     "PEOPLE",
+    "RESOURCE_LINK",
     "ROSTER_STUDENTS",
     "DemoPerson",
     "college_of",
@@ -156,93 +158,30 @@ def _college(session: Session, demo: DemoCollege) -> Any:
     return add_college(session, name)
 
 
-def message_hint(kind: str) -> str:
-    """Opaque to the tool, meaningful to us: which message the login should end in."""
+def message_hint(kind: str, **extra: Any) -> str:
+    """Opaque to the tool, meaningful to us: which message the login should end in (``kind``:
+    resource, deeplink, review) and what it is about (a link, a line item, a student)."""
     return jwt.encode(
-        {"kind": kind, "exp": int(time.time()) + 600},
+        {"kind": kind, **extra, "exp": int(time.time()) + 600},
         current_app.config["SECRET_KEY"] + ":sandbox",
         algorithm="HS256",
     )
 
 
-def read_message_hint(hint: str) -> str | None:
+def read_hint(hint: str) -> dict[str, Any] | None:
+    """What a hint of :func:`message_hint` says, or None for a bad or expired one."""
     try:
-        data = jwt.decode(hint, current_app.config["SECRET_KEY"] + ":sandbox", algorithms=["HS256"])
+        data: dict[str, Any] = jwt.decode(
+            hint, current_app.config["SECRET_KEY"] + ":sandbox", algorithms=["HS256"]
+        )
     except jwt.InvalidTokenError:
         return None
-    kind = data.get("kind")
-    return kind if kind in {"resource", "deeplink"} else None
+    return data if data.get("kind") in {"resource", "deeplink", "review"} else None
 
 
-def id_token(who: DemoPerson, nonce: str, kind: str) -> str:
-    """A signed launch for ``who``, from their college's registration: a resource link launch
-    or a deep-linking request."""
-    claims = launch_claims(who, nonce, kind)
-    return jwt.encode(claims, private_key_pem(), algorithm="RS256", headers={"kid": KID})
-
-
-def launch_claims(who: DemoPerson, nonce: str, kind: str = "resource") -> dict[str, Any]:
-    """What a launch of ``who`` says (the demo states record their people with these)."""
-    now = int(time.time())
-    base = str(current_app.config["SANDBOX_URL"]) + "/sandbox"
-    demo = college_of(who.id) or MAIN
-    course = demo.course
-    claims: dict[str, Any] = {
-        "iss": issuer(),
-        "aud": demo.client_id,
-        "azp": demo.client_id,
-        "sub": who.id,
-        "iat": now,
-        "exp": now + 300,
-        "nonce": nonce,
-        "name": who.name,
-        "given_name": who.given_name,
-        "family_name": who.family_name,
-        "email": who.email,
-        CLAIM + "version": "1.3.0",
-        CLAIM + "deployment_id": demo.deployment_id,
-        CLAIM + "target_link_uri": tool_launch_url(),
-        CLAIM + "roles": list(who.roles),
-        CLAIM + "context": {
-            "id": course["id"],
-            "title": course["title"],
-            "label": course["label"],
-            "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
-        },
-        CLAIM + "tool_platform": {
-            "guid": "driehoek-sandbox",
-            "name": "Sandbox LMS",
-            "product_family_code": "driehoek-sandbox",
-        },
-        CLAIM + "launch_presentation": {"document_target": "iframe", "locale": who.locale},
-        "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
-            "scope": [
-                "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-                "https://purl.imsglobal.org/spec/lti-ags/scope/score",
-            ],
-            "lineitems": f"{base}/ags/{course['id']}/lineitems",
-        },
-    }
-    if demo.shares_roster:
-        claims["https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"] = {
-            "context_memberships_url": f"{base}/nrps/{course['id']}/memberships",
-            "service_versions": ["2.0"],
-        }
-    if demo.programme:
-        claims[CLAIM + "custom"] = {"programme": demo.programme}
-    if kind == "deeplink":
-        claims[CLAIM + "message_type"] = "LtiDeepLinkingRequest"
-        claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
-            "deep_link_return_url": f"{base}/deep-link-return",
-            "accept_types": ["ltiResourceLink"],
-            "accept_presentation_document_targets": ["iframe", "window"],
-            "accept_multiple": False,
-            "data": "sandbox-dl-" + uuid.uuid4().hex[:8],
-        }
-    else:
-        claims[CLAIM + "message_type"] = "LtiResourceLinkRequest"
-        claims[CLAIM + "resource_link"] = RESOURCE_LINK
-    return claims
+def read_message_hint(hint: str) -> str | None:
+    data = read_hint(hint)
+    return str(data["kind"]) if data else None
 
 
 # -- services: the token endpoint and NRPS -------------------------------------------------------

@@ -3,50 +3,42 @@ services a tool calls (token endpoint, Names and Role Provisioning), and a mailb
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-import jwt
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
     redirect,
     render_template,
     request,
-    url_for,
 )
-from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from lti_app import db
 from lti_app.extensions import csrf
-from lti_app.sandbox import demo_guide, demo_states, moodle, platform
+from lti_app.sandbox import (  # noqa: F401  (ags_views, gradebook_views, picker_views: routes)
+    ags_views,
+    demo_guide,
+    demo_states,
+    gradebook_views,
+    messages,
+    moodle,
+    picker_views,
+    platform,
+)
+from lti_app.sandbox.blueprint import bp
 from lti_app.sandbox.mailbox import linkify, list_mail, read_mail
+from lti_app.sandbox.responses import bearer_claims, json_response
 from lti_app.security import public
 
-bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
-PLACED_KEY = "sandbox-placed-items"
-MONTH = 30 * 24 * 3600
+__all__ = ["bp"]
 NRPS_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 # Small pages by default, so a tool meets paging on the demo course too (like Canvas's 10).
 NRPS_DEFAULT_LIMIT = 10
 NRPS_MAX_LIMIT = 25
-
-
-@bp.after_request
-def _may_frame_the_tool(response: Response) -> Response:
-    """The course page frames the tool, which may live on another origin than the sandbox."""
-    tool = urlsplit(str(current_app.config["BASE_URL"]))
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        f"form-action *; frame-src 'self' {tool.scheme}://{tool.netloc}; frame-ancestors *; "
-        "base-uri 'none'"
-    )
-    return response
 
 
 @bp.route("/")
@@ -66,7 +58,6 @@ def course() -> Any:
             s.commit()
         except IntegrityError:  # another visit set them up at the same moment
             s.rollback()
-    placed = current_app.extensions["state_store"].get(PLACED_KEY) or []
     return render_template(
         "sandbox/course.html",
         colleges=platform.COLLEGES,
@@ -80,7 +71,7 @@ def course() -> Any:
         one_time=request.args.get("hints") == "once",
         course_module=moodle.COURSE_MODULE,
         deeplink_hint=platform.message_hint("deeplink"),
-        placed=placed,
+        links=picker_views.course_links(platform.MAIN),
         message=request.args.get("message"),
         mentors=demo_states.SIGNING_IN if demo_states.present(s) else (),
     )
@@ -151,9 +142,9 @@ def auth() -> Any:
         store = current_app.extensions["state_store"]
         if not moodle.spend_one_time_hint(store, hint, args.get("login_hint", "")):
             return render_template("sandbox/error.html", error="Invalid request"), 400
-        kind: str | None = "resource"
+        said: dict[str, Any] | None = {"kind": "resource"}
     else:
-        kind = platform.read_message_hint(hint)
+        said = platform.read_hint(hint)
     demo = platform.college_of(who.id) if who else None
     if demo is None or args.get("client_id") != demo.client_id:
         error = "unknown client_id, or a login_hint of another registration"
@@ -165,12 +156,15 @@ def auth() -> Any:
         error = "nonce and state are required"
     elif who is None:
         error = "unknown login_hint"
-    elif kind is None:
+    elif said is None:
         error = "lti_message_hint missing or expired"
     if error:
         return render_template("sandbox/error.html", error=error), 400
-    assert who is not None and kind is not None
-    token = platform.id_token(who, args["nonce"], kind)
+    assert who is not None and said is not None
+    try:
+        token = messages.id_token(who, args["nonce"], said)
+    except messages.UnknownTarget as exc:
+        return render_template("sandbox/error.html", error=str(exc)), 404
     return render_template(
         "lti/autopost.html",
         action=args["redirect_uri"],
@@ -208,38 +202,6 @@ def jwks() -> Any:
     return platform.jwks()
 
 
-@bp.route("/deep-link-return", methods=["POST"])
-@csrf.exempt
-@public
-def deep_link_return() -> Any:
-    """Receives the tool's LtiDeepLinkingResponse and checks its signature with the tool's JWKS."""
-    token = request.form.get("JWT", "")
-    try:
-        client = jwt.PyJWKClient(str(current_app.config["BASE_URL"]) + "/.well-known/jwks.json")
-        key = client.get_signing_key_from_jwt(token)
-        claims = jwt.decode(
-            token,
-            key.key,
-            algorithms=["RS256"],
-            audience=platform.issuer(),
-            options={"require": ["iss"]},
-        )
-        if claims["iss"] not in {c.client_id for c in platform.COLLEGES}:
-            raise jwt.InvalidIssuerError("not one of the sandbox's client ids")
-    except jwt.PyJWTError as exc:
-        return render_template(
-            "sandbox/error.html", error=f"deep-linking response rejected: {exc}"
-        ), 400
-    items = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])
-    store = current_app.extensions["state_store"]
-    placed = store.get(PLACED_KEY) or []
-    placed.extend({"title": i.get("title"), "url": i.get("url")} for i in items)
-    store.put(PLACED_KEY, placed[-20:], MONTH)
-    # The response arrives inside the tool's frame; the LMS page itself must reload.
-    target = url_for("sandbox.course", message=_("Driehoek was added to the course."))
-    return render_template("sandbox/returned.html", target=target)
-
-
 @bp.route("/token", methods=["POST"])
 @csrf.exempt
 @public
@@ -252,11 +214,13 @@ def token() -> Any:
         grant = platform.grant_token(request.form)
     except platform.TokenRequestError as exc:
         current_app.logger.info("sandbox token request refused: %s", exc.description)
-        response = _json({"error": exc.error, "error_description": exc.description}, exc.status)
+        response = json_response(
+            {"error": exc.error, "error_description": exc.description}, exc.status
+        )
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="sandbox"'
         return response
-    return _json(grant, 200)
+    return json_response(grant, 200)
 
 
 @bp.route("/nrps/<course_id>/memberships")
@@ -267,24 +231,21 @@ def memberships(course_id: str) -> Any:
     ``limit`` asks for a page size (we cap it), ``page`` is where the ``Link: rel="next"``
     header points, ``role`` filters by a role (full URI or short context role name).
     """
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return _bearer_error(401, None)  # RFC 6750 §3.1: no credentials, no error code
-    claims = platform.read_access_token(token.strip())
-    if claims is None:
-        return _bearer_error(401, "invalid_token")
-    if platform.NRPS_SCOPE not in str(claims.get("scope", "")).split():
-        return _bearer_error(403, "insufficient_scope")
+    claims = bearer_claims(platform.NRPS_SCOPE)
+    if isinstance(claims, Response):
+        return claims
     members = platform.roster(course_id)
     if members is None:
-        return _json({"error": "not_found", "error_description": "no such course"}, 404)
+        return json_response({"error": "not_found", "error_description": "no such course"}, 404)
     try:
         limit = min(int(request.args.get("limit", NRPS_DEFAULT_LIMIT)), NRPS_MAX_LIMIT)
         page = int(request.args.get("page", 1))
     except ValueError:
         limit = page = 0
     if limit < 1 or page < 1:
-        return _json({"error": "invalid_request", "error_description": "bad limit or page"}, 400)
+        return json_response(
+            {"error": "invalid_request", "error_description": "bad limit or page"}, 400
+        )
     role = request.args.get("role")
     if role:
         wanted = role if ("/" in role or "#" in role) else platform.LIS + "membership#" + role
@@ -299,26 +260,11 @@ def memberships(course_id: str) -> Any:
         },
         "members": members[start : start + limit],
     }
-    response = _json(body, 200, NRPS_MEDIA_TYPE)
+    response = json_response(body, 200, NRPS_MEDIA_TYPE)
     if start + limit < len(members):
         query = {"limit": limit, "page": page + 1, **({"role": role} if role else {})}
         next_url = platform.memberships_url(course_id) + "?" + urlencode(query)
         response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return response
-
-
-def _json(body: Any, status: int, media_type: str = "application/json") -> Response:
-    response = Response(json.dumps(body), status=status, content_type=media_type)
-    # Tokens and rosters are personal: no cache may keep them (RFC 6749 §5.1).
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
-
-
-def _bearer_error(status: int, error: str | None) -> Response:
-    challenge = 'Bearer realm="sandbox"' + (f', error="{error}"' if error else "")
-    response = _json({"error": error or "unauthorized"}, status)
-    response.headers["WWW-Authenticate"] = challenge
     return response
 
 

@@ -380,6 +380,15 @@ WALK["sandbox.token"] = _sandbox_attempts(
 WALK["sandbox.deep_link_return"] = _sandbox_attempts(
     "/sandbox/deep-link-return", {"JWT": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}
 )
+WALK["sandbox.lineitems"] = _sandbox_attempts(
+    "/sandbox/ags/demo-stage-so-2026/lineitems", {"label": "Journal", "scoreMaximum": "20"}
+)
+WALK["sandbox.scores"] = _sandbox_attempts(
+    "/sandbox/ags/demo-stage-so-2026/lineitems/1/scores", {"userId": "student-sofie"}
+)
+WALK["sandbox.set_faults"] = _sandbox_attempts(
+    "/sandbox/gradebook/faults", {"csrf_token": "x", "kind": "500", "count": "1"}
+)
 
 
 def _feedback_attempts(path: str, values: dict[str, str]) -> Callable[[World], Iterator[Attempt]]:
