@@ -1,0 +1,348 @@
+"""The worker's side of grade passback: send a score row's newest version to the LMS, once.
+
+The flow (LTI Assignment and Grade Services 2.0, https://www.imsglobal.org/spec/lti-ags/v2p0):
+
+1. A coach releases a grade: ``service.release_score`` bumps the row's ``version`` and its AGS
+   ``timestamp`` and queues a ``grading.send`` job, in the release's own transaction.
+2. The job (this module) looks at the row. Nothing to do when the newest version is sent
+   already (``version <= sent_version``: a regrade's job sent it, or a resend did), or the row
+   is not PENDING (FAILED waits for the coach; NO_AGS has nowhere to go).
+3. It **claims** the row: a conditional ``UPDATE`` sets ``sending_by``/``sending_since`` only
+   when no other worker holds it (or that worker's lease passed: it died mid-send), committed
+   at once. Two workers never send one row at once; the second tries again in a few seconds.
+4. It finds the line item's URL when Driehoek does not know it yet, with the line item row
+   locked so that two workers never both create a column: first among the course's line items
+   (§3.2.4) by ``resource_link_id``, then by ``resourceId``; only when neither exists it
+   creates one (§3.2.7). No line items URL and no line item URL: the course has no AGS
+   (NO_AGS, nothing sent).
+5. It posts the score to ``<line item>/scores`` (§3.4) with a client-credentials token (LTI
+   Security 1.0 §4.1, cached by lti.services): ``userId`` the student's ``sub``, the grade,
+   the comment, the row's ``timestamp`` (strictly later than the one before: §3.4.7),
+   ``activityProgress`` and ``gradingProgress``; on Canvas also its submission extension
+   (grading/canvas.py) so SpeedGrader opens the coach's review.
+6. 2xx: ``sent_version`` = the version sent, state SENT (PENDING again if a newer version
+   came meanwhile: its own job sends it), claim released. 429, 5xx, a timeout or an
+   unreachable platform: the row keeps the LMS's reason and the next try (the platform's
+   ``Retry-After`` or a growing backoff) and the job comes back then (``RetryLater``). Any
+   other refusal (4xx, a token refused, an address Driehoek may not call): FAILED with the
+   reason; the coach can send it again. Out of attempts: FAILED too.
+
+A worker that dies after step 5's request reached the platform but before step 6 is written
+sends that version again after the lease: the platform gets the same score with the same
+timestamp twice, which changes nothing in its gradebook (at least once, never lost).
+"""
+
+from __future__ import annotations
+
+import http
+import secrets
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.orm import Session
+
+from lti_app.db import utcnow
+from lti_app.grading import canvas
+from lti_app.grading.models import LineItem, ScoreSync, SyncState
+from lti_app.grading.service import SEND_KIND
+from lti_app.jobs.service import (
+    PermanentJobError,
+    ProgressCallback,
+    RetryLater,
+    job_handler,
+    retry_delay,
+)
+from lti_app.lti import ags
+from lti_app.lti.services import LtiServiceError, LtiServices, ServiceFailure, service_client
+
+# How long a claim protects a send in flight: far longer than the few requests one send makes
+# (each ends at the HTTP timeout), shorter than the job's own lease, so a job taken over from a
+# dead worker finds the row free.
+CLAIM_LEASE = timedelta(minutes=5)
+BUSY_WAIT = timedelta(seconds=5)  # another worker holds the row: look again this soon
+ERROR_LENGTH = 300
+
+
+def _gave_up(session: Session, payload: dict[str, Any], error: str, gave_up: bool) -> None:
+    """Out of attempts (or the worker died in the last one): the coach sees FAILED."""
+    if not gave_up:
+        return
+    session.execute(
+        update(ScoreSync)
+        .where(
+            ScoreSync.id == int(payload["score_id"]),
+            ScoreSync.state == SyncState.PENDING,
+            ScoreSync.version == int(payload.get("version") or 0),
+            ScoreSync.sent_version < ScoreSync.version,
+        )
+        .values(
+            state=SyncState.FAILED,
+            last_error=error[:ERROR_LENGTH],
+            next_try_at=None,
+            sending_by=None,
+            sending_since=None,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+@job_handler(SEND_KIND, on_failure=_gave_up)
+def send_score(
+    session: Session, payload: dict[str, Any], progress: ProgressCallback
+) -> dict[str, Any]:
+    score_id = int(payload["score_id"])
+    now = utcnow()
+    row = session.get(ScoreSync, score_id)
+    if row is None:
+        return {"skipped": "gone"}
+    if row.state is not SyncState.PENDING or row.version <= row.sent_version:
+        return {"skipped": row.state.value, "sent_version": row.sent_version}
+    if row.next_try_at is not None and row.next_try_at > now:
+        # A newer version's job while the platform asked us to wait: wait with the others.
+        raise RetryLater("waiting for the platform's next try", row.next_try_at - now)
+    token = secrets.token_hex(8)
+    if not _claim(session, score_id, token, now):
+        raise RetryLater("another worker is sending this score", _busy_wait(row, now))
+    try:
+        return _send(session, score_id, token)
+    except (RetryLater, PermanentJobError):
+        raise
+    except BaseException:
+        # A bug or a lost database: free the row now rather than after the claim's lease.
+        session.rollback()
+        _release(session, score_id, token)
+        raise
+
+
+def _send(session: Session, score_id: int, token: str) -> dict[str, Any]:
+    row = session.get(ScoreSync, score_id, populate_existing=True)
+    assert row is not None  # claimed a moment ago; rows go only with their line item
+    if row.state is not SyncState.PENDING or row.version <= row.sent_version:
+        _release(session, score_id, token)
+        return {"skipped": row.state.value, "sent_version": row.sent_version}
+    platform = row.line_item.course.platform
+    version, item_id = row.version, row.line_item_id
+    body = score_body(row, row.person.sub, on_canvas=canvas.is_canvas(platform.issuer))
+    try:
+        with service_client(session, platform) as client:
+            url = _line_item_url(session, client, item_id)
+            if url is None:
+                _finish(session, score_id, token, state=SyncState.NO_AGS, error="")
+                return {"skipped": SyncState.NO_AGS.value}
+            status = ags.post_score(client, url, body)
+    except LtiServiceError as exc:
+        session.rollback()
+        _failed(session, score_id, token, exc)
+    _sent(session, score_id, token, version)
+    return {"sent_version": version, "status": status}
+
+
+def _busy_wait(row: ScoreSync, now: datetime) -> timedelta:
+    """A few seconds behind a live send; as long again as a claim is old (its worker may have
+    died: its lease then runs out), so waiting never uses up the job's attempts."""
+    held = now - row.sending_since if row.sending_since is not None else timedelta(0)
+    return min(max(BUSY_WAIT, held), CLAIM_LEASE)
+
+
+def score_body(row: ScoreSync, user_id: str, *, on_canvas: bool) -> dict[str, Any]:
+    """The AGS score (§3.4.1) of the row's current version."""
+    body: dict[str, Any] = {
+        "userId": user_id,
+        "scoreMaximum": row.score_maximum,
+        "comment": row.comment,
+        "timestamp": ags.ags_timestamp(row.timestamp),
+        "activityProgress": row.activity_progress,
+        "gradingProgress": row.grading_progress,
+    }
+    if row.score_given is not None:
+        body["scoreGiven"] = row.score_given
+    if on_canvas and row.review_url:
+        body[canvas.SUBMISSION_EXTENSION] = canvas.submission_extension(
+            row.review_url, first=row.sent_version == 0
+        )
+    return body
+
+
+def _claim(session: Session, score_id: int, token: str, now: datetime) -> bool:
+    result = session.execute(
+        update(ScoreSync)
+        .where(
+            ScoreSync.id == score_id,
+            or_(ScoreSync.sending_by.is_(None), ScoreSync.sending_since < now - CLAIM_LEASE),
+        )
+        .values(sending_by=token, sending_since=now),
+        execution_options={"synchronize_session": False},
+    )
+    session.commit()
+    return _rowcount(result) == 1
+
+
+def _line_item_url(session: Session, client: LtiServices, item_id: int) -> str | None:
+    """The line item's URL at the LMS: known, found, or made (never a second column)."""
+    item = session.get(LineItem, item_id)
+    if item is not None and item.url:
+        return item.url
+    # Lock the row (PostgreSQL: this row; SQLite: the database) while asking the LMS, so a
+    # second worker waits and then finds the URL instead of creating a second column.
+    session.execute(
+        update(LineItem).where(LineItem.id == item_id).values(updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    item = session.get(LineItem, item_id, populate_existing=True)
+    if item is None:
+        raise PermanentJobError("the line item no longer exists")
+    if item.url:
+        session.commit()
+        return item.url
+    container = item.course.ags_lineitems_url
+    if not container:
+        session.commit()
+        return None
+    found = None
+    if item.resource_link_id:
+        found = _first(
+            ags.find_line_items(client, container, resource_link_id=item.resource_link_id),
+            item.resource_id,
+        )
+    if found is None:
+        found = _first(
+            ags.find_line_items(client, container, resource_id=item.resource_id),
+            item.resource_id,
+        )
+    if found is None:
+        found = ags.create_line_item(
+            client,
+            container,
+            label=item.label or item.resource_id,
+            score_maximum=item.score_maximum,
+            resource_id=item.resource_id,
+            tag=item.tag,
+            resource_link_id=item.resource_link_id,
+        )
+    item.url = found.url[:1000]
+    if not item.resource_link_id and found.resource_link_id:
+        item.resource_link_id = found.resource_link_id[:255]
+    session.commit()
+    return item.url
+
+
+def _first(items: list[ags.RemoteLineItem], resource_id: str) -> ags.RemoteLineItem | None:
+    """Ours (same resourceId) when several match, else the first."""
+    for item in items:
+        if item.resource_id == resource_id:
+            return item
+    return items[0] if items else None
+
+
+def _sent(session: Session, score_id: int, token: str, version: int) -> None:
+    now = utcnow()
+    result = session.execute(
+        update(ScoreSync)
+        .where(ScoreSync.id == score_id, ScoreSync.sending_by == token)
+        .values(
+            sent_version=version,
+            sent_at=now,
+            state=case((ScoreSync.version > version, SyncState.PENDING), else_=SyncState.SENT),
+            attempts=0,
+            last_error="",
+            next_try_at=None,
+            sending_by=None,
+            sending_since=None,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    if _rowcount(result) != 1:
+        # Our claim ran out while we sent (a stalled worker) and another worker took the row:
+        # still record what the gradebook has; the claim is theirs.
+        session.execute(
+            update(ScoreSync)
+            .where(ScoreSync.id == score_id, ScoreSync.sent_version < version)
+            .values(sent_version=version, sent_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    session.commit()
+
+
+def _failed(session: Session, score_id: int, token: str, exc: LtiServiceError) -> NoReturn:
+    reason = describe(exc)
+    if not _retryable(exc):
+        _finish(session, score_id, token, state=SyncState.FAILED, error=reason)
+        raise PermanentJobError(f"grade refused: {reason}") from exc
+    now = utcnow()
+    attempts = (session.scalar(select(ScoreSync.attempts).where(ScoreSync.id == score_id)) or 0) + 1
+    if exc.retry_after is not None:
+        wait = timedelta(seconds=exc.retry_after)
+    else:
+        wait = retry_delay(attempts)
+    session.execute(
+        update(ScoreSync)
+        .where(ScoreSync.id == score_id, ScoreSync.sending_by == token)
+        .values(
+            attempts=attempts,
+            last_error=reason,
+            next_try_at=now + wait,
+            sending_by=None,
+            sending_since=None,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    session.commit()
+    raise RetryLater(f"grade not delivered: {reason}", wait) from exc
+
+
+def _finish(session: Session, score_id: int, token: str, *, state: SyncState, error: str) -> None:
+    session.execute(
+        update(ScoreSync)
+        .where(ScoreSync.id == score_id, ScoreSync.sending_by == token)
+        .values(
+            state=state, last_error=error, next_try_at=None, sending_by=None, sending_since=None
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    session.commit()
+
+
+def _release(session: Session, score_id: int, token: str) -> None:
+    session.execute(
+        update(ScoreSync)
+        .where(ScoreSync.id == score_id, ScoreSync.sending_by == token)
+        .values(sending_by=None, sending_since=None),
+        execution_options={"synchronize_session": False},
+    )
+    session.commit()
+
+
+def _retryable(exc: LtiServiceError) -> bool:
+    if exc.failure in (ServiceFailure.TIMEOUT, ServiceFailure.UNREACHABLE):
+        return True
+    status = exc.status_code
+    return (
+        exc.failure is ServiceFailure.HTTP_ERROR
+        and status is not None
+        and (status == 429 or status >= 500)
+    )
+
+
+def describe(exc: LtiServiceError) -> str:
+    """The LMS's status and a short reason, for the coach (never a token or a body)."""
+    status = exc.status_code
+    if exc.failure is ServiceFailure.TOKEN_REFUSED:
+        return f"the platform refused an access token (HTTP {status})"
+    if exc.failure is ServiceFailure.TIMEOUT:
+        return "no answer from the platform in time"
+    if exc.failure is ServiceFailure.UNREACHABLE:
+        return "the platform could not be reached"
+    if exc.failure is ServiceFailure.REFUSED:
+        return "Driehoek may not call this platform's address"
+    if status is not None:
+        try:
+            phrase = http.HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+        return f"HTTP {status} {phrase}".strip()
+    return exc.reason[:ERROR_LENGTH]
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
