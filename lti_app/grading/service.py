@@ -113,8 +113,10 @@ def release_score(
     row.released_by_id = released_by.id if released_by is not None else None
     row.released_at = now
     row.attempts = 0
-    row.last_error = ""
-    row.next_try_at = None
+    if row.next_try_at is None or row.next_try_at <= now:
+        row.last_error = ""
+        row.next_try_at = None
+    # else: the platform asked us to wait (Retry-After, or our backoff): the new version waits too.
     row.state = SyncState.PENDING if ags_offered(line_item) else SyncState.NO_AGS
     session.flush()
     if row.state is SyncState.PENDING:
