@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import http
 import secrets
+import threading
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
-from sqlalchemy import case, or_, select, update
+from flask import current_app
+from sqlalchemy import Table, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from lti_app.db import utcnow
@@ -53,8 +55,10 @@ from lti_app.jobs.service import (
     job_handler,
     retry_delay,
 )
-from lti_app.lti import ags
+from lti_app.lti import ags, outbound
+from lti_app.lti.models import Platform
 from lti_app.lti.services import LtiServiceError, LtiServices, ServiceFailure, service_client
+from lti_app.roster.models import Course, Person
 
 # How long a claim protects a send in flight: far longer than the few requests one send makes
 # (each ends at the HTTP timeout), shorter than the job's own lease, so a job taken over from a
@@ -62,6 +66,51 @@ from lti_app.lti.services import LtiServiceError, LtiServices, ServiceFailure, s
 CLAIM_LEASE = timedelta(minutes=5)
 BUSY_WAIT = timedelta(seconds=5)  # another worker holds the row: look again this soon
 ERROR_LENGTH = 300
+_connections = threading.local()
+
+# The send path's statements, built once (it runs for every grade: building a statement costs
+# more than running it on SQLite). Bound parameters are named p_* (column names are reserved).
+_T = cast(Table, ScoreSync.__table__)
+_CLAIM = (
+    update(_T)
+    .where(
+        _T.c.id == bindparam("p_id"),
+        _T.c.state == SyncState.PENDING,
+        _T.c.version > _T.c.sent_version,
+        or_(_T.c.next_try_at.is_(None), _T.c.next_try_at <= bindparam("p_now")),
+        or_(_T.c.sending_by.is_(None), _T.c.sending_since < bindparam("p_stale")),
+    )
+    .values(sending_by=bindparam("p_token"), sending_since=bindparam("p_now"))
+)
+_ROW = (
+    select(ScoreSync, LineItem, Course, Platform, Person)
+    .join(LineItem, ScoreSync.line_item_id == LineItem.id)
+    .join(Course, LineItem.course_id == Course.id)
+    .join(Platform, Course.platform_id == Platform.id)
+    .join(Person, ScoreSync.person_id == Person.id)
+    .where(ScoreSync.id == bindparam("p_id"))
+)
+_SENT = (
+    update(_T)
+    .where(_T.c.id == bindparam("p_id"), _T.c.sending_by == bindparam("p_token"))
+    .values(
+        sent_version=bindparam("p_version"),
+        sent_at=bindparam("p_now"),
+        state=case(
+            (_T.c.version > bindparam("p_version"), SyncState.PENDING), else_=SyncState.SENT
+        ),
+        attempts=0,
+        last_error="",
+        next_try_at=None,
+        sending_by=None,
+        sending_since=None,
+    )
+)
+_SENT_UNCLAIMED = (
+    update(_T)
+    .where(_T.c.id == bindparam("p_id"), _T.c.sent_version < bindparam("p_version"))
+    .values(sent_version=bindparam("p_version"), sent_at=bindparam("p_now"))
+)
 
 
 def _gave_up(session: Session, payload: dict[str, Any], error: str, gave_up: bool) -> None:
@@ -93,17 +142,9 @@ def send_score(
 ) -> dict[str, Any]:
     score_id = int(payload["score_id"])
     now = utcnow()
-    row = session.get(ScoreSync, score_id)
-    if row is None:
-        return {"skipped": "gone"}
-    if row.state is not SyncState.PENDING or row.version <= row.sent_version:
-        return {"skipped": row.state.value, "sent_version": row.sent_version}
-    if row.next_try_at is not None and row.next_try_at > now:
-        # A newer version's job while the platform asked us to wait: wait with the others.
-        raise RetryLater("waiting for the platform's next try", row.next_try_at - now)
     token = secrets.token_hex(8)
     if not _claim(session, score_id, token, now):
-        raise RetryLater("another worker is sending this score", _busy_wait(row, now))
+        return _not_claimed(session, score_id, now)
     try:
         return _send(session, score_id, token)
     except (RetryLater, PermanentJobError):
@@ -115,17 +156,31 @@ def send_score(
         raise
 
 
-def _send(session: Session, score_id: int, token: str) -> dict[str, Any]:
+def _not_claimed(session: Session, score_id: int, now: datetime) -> dict[str, Any]:
+    """Why the row could not be claimed: nothing to send, a wait, or another worker."""
     row = session.get(ScoreSync, score_id, populate_existing=True)
-    assert row is not None  # claimed a moment ago; rows go only with their line item
+    if row is None:
+        return {"skipped": "gone"}
     if row.state is not SyncState.PENDING or row.version <= row.sent_version:
-        _release(session, score_id, token)
         return {"skipped": row.state.value, "sent_version": row.sent_version}
-    platform = row.line_item.course.platform
+    if row.next_try_at is not None and row.next_try_at > now:
+        # A newer version's job while the platform asked us to wait: wait with the others.
+        raise RetryLater("waiting for the platform's next try", row.next_try_at - now)
+    raise RetryLater("another worker is sending this score", _busy_wait(row, now))
+
+
+def _send(session: Session, score_id: int, token: str) -> dict[str, Any]:
+    # The row and all it needs in one statement (the send path runs a thousand times a minute).
+    found = session.execute(
+        _ROW, {"p_id": score_id}, execution_options={"populate_existing": True}
+    ).first()
+    assert found is not None  # claimed a moment ago; rows go only with their line item
+    row = found[0]
+    platform, person = found[3], found[4]
     version, item_id = row.version, row.line_item_id
-    body = score_body(row, row.person.sub, on_canvas=canvas.is_canvas(platform.issuer))
+    body = score_body(row, person.sub, on_canvas=canvas.is_canvas(platform.issuer))
     try:
-        with service_client(session, platform) as client:
+        with service_client(session, platform, http=_http()) as client:
             url = _line_item_url(session, client, item_id)
             if url is None:
                 _finish(session, score_id, token, state=SyncState.NO_AGS, error="")
@@ -136,6 +191,24 @@ def _send(session: Session, score_id: int, token: str) -> dict[str, Any]:
         _failed(session, score_id, token, exc)
     _sent(session, score_id, token, version)
     return {"sent_version": version, "status": status}
+
+
+def _http() -> outbound.OutboundSession:
+    """This thread's connections to platforms, kept from one send to the next: a worker that
+    sends a course's grades makes one TCP and TLS handshake, not one per grade."""
+    config = current_app.config
+    key = (
+        config["HTTP_TIMEOUT_SECONDS"],
+        bool(config["IS_PRODUCTION"]),
+        tuple(config["OUTBOUND_PRIVATE_HOSTS"]),
+    )
+    held = getattr(_connections, "held", None)
+    if held is None or held[0] != key:
+        if held is not None:
+            held[1].close()
+        held = (key, outbound.session_from_config(config))
+        _connections.held = held
+    return held[1]
 
 
 def _busy_wait(row: ScoreSync, now: datetime) -> timedelta:
@@ -165,15 +238,9 @@ def score_body(row: ScoreSync, user_id: str, *, on_canvas: bool) -> dict[str, An
 
 
 def _claim(session: Session, score_id: int, token: str, now: datetime) -> bool:
-    result = session.execute(
-        update(ScoreSync)
-        .where(
-            ScoreSync.id == score_id,
-            or_(ScoreSync.sending_by.is_(None), ScoreSync.sending_since < now - CLAIM_LEASE),
-        )
-        .values(sending_by=token, sending_since=now),
-        execution_options={"synchronize_session": False},
-    )
+    """Take the row for this send, if it has a version to send, is due, and is free."""
+    params = {"p_id": score_id, "p_token": token, "p_now": now, "p_stale": now - CLAIM_LEASE}
+    result = session.execute(_CLAIM, params)
     session.commit()
     return _rowcount(result) == 1
 
@@ -236,31 +303,11 @@ def _first(items: list[ags.RemoteLineItem], resource_id: str) -> ags.RemoteLineI
 
 
 def _sent(session: Session, score_id: int, token: str, version: int) -> None:
-    now = utcnow()
-    result = session.execute(
-        update(ScoreSync)
-        .where(ScoreSync.id == score_id, ScoreSync.sending_by == token)
-        .values(
-            sent_version=version,
-            sent_at=now,
-            state=case((ScoreSync.version > version, SyncState.PENDING), else_=SyncState.SENT),
-            attempts=0,
-            last_error="",
-            next_try_at=None,
-            sending_by=None,
-            sending_since=None,
-        ),
-        execution_options={"synchronize_session": False},
-    )
-    if _rowcount(result) != 1:
+    params = {"p_id": score_id, "p_token": token, "p_version": version, "p_now": utcnow()}
+    if _rowcount(session.execute(_SENT, params)) != 1:
         # Our claim ran out while we sent (a stalled worker) and another worker took the row:
         # still record what the gradebook has; the claim is theirs.
-        session.execute(
-            update(ScoreSync)
-            .where(ScoreSync.id == score_id, ScoreSync.sent_version < version)
-            .values(sent_version=version, sent_at=now),
-            execution_options={"synchronize_session": False},
-        )
+        session.execute(_SENT_UNCLAIMED, params)
     session.commit()
 
 
