@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn, cast
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, case, or_, select, update
+from sqlalchemy import Table, bindparam, case, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from lti_app.db import utcnow
@@ -240,9 +240,23 @@ def score_body(row: ScoreSync, user_id: str, *, on_canvas: bool) -> dict[str, An
 def _claim(session: Session, score_id: int, token: str, now: datetime) -> bool:
     """Take the row for this send, if it has a version to send, is due, and is free."""
     params = {"p_id": score_id, "p_token": token, "p_now": now, "p_stale": now - CLAIM_LEASE}
+    _without_waiting_for_disk(session)
     result = session.execute(_CLAIM, params)
     session.commit()
     return _rowcount(result) == 1
+
+
+def _without_waiting_for_disk(session: Session) -> None:
+    """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk.
+
+    Safe for the claim and the "sent" record: both are seen by other workers at once, and a
+    database crash that loses them loses at worst this: the same version, with the same
+    timestamp, sent once more (which a platform ignores). The job's own completion, committed
+    after, waits for the disk and so makes them durable as well. Saves two of a send's four
+    disk flushes.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 def _line_item_url(session: Session, client: LtiServices, item_id: int) -> str | None:
@@ -304,6 +318,7 @@ def _first(items: list[ags.RemoteLineItem], resource_id: str) -> ags.RemoteLineI
 
 def _sent(session: Session, score_id: int, token: str, version: int) -> None:
     params = {"p_id": score_id, "p_token": token, "p_version": version, "p_now": utcnow()}
+    _without_waiting_for_disk(session)
     if _rowcount(session.execute(_SENT, params)) != 1:
         # Our claim ran out while we sent (a stalled worker) and another worker took the row:
         # still record what the gradebook has; the claim is theirs.
