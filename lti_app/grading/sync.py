@@ -10,10 +10,10 @@ The flow (LTI Assignment and Grade Services 2.0, https://www.imsglobal.org/spec/
 3. It **claims** the row: a conditional ``UPDATE`` sets ``sending_by``/``sending_since`` only
    when no other worker holds it (or that worker's lease passed: it died mid-send), committed
    at once. Two workers never send one row at once; the second tries again in a few seconds.
-4. It finds the line item's URL when Driehoek does not know it yet, with the line item row
-   locked so that two workers never both create a column: first among the course's line items
-   (§3.2.4) by ``resource_link_id``, then by ``resourceId``; only when neither exists it
-   creates one (§3.2.7). No line items URL and no line item URL: the course has no AGS
+4. It finds the line item's URL when Driehoek does not know it yet (grading/line_items.py),
+   the line item row locked so that two workers never both create a column: first among the
+   course's line items (§3.2.4) by ``resource_link_id``, then by ``resourceId``; only when
+   neither exists it creates one (§3.2.7). No line items URL and no line item URL: the course has no AGS
    (NO_AGS, nothing sent).
 5. It posts the score to ``<line item>/scores`` (§3.4) with a client-credentials token (LTI
    Security 1.0 §4.1, cached by lti.services): ``userId`` the student's ``sub``, the grade,
@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from lti_app.db import utcnow
 from lti_app.grading import canvas
+from lti_app.grading.line_items import line_item_url
 from lti_app.grading.models import LineItem, ScoreSync, SyncState
 from lti_app.grading.service import SEND_KIND
 from lti_app.jobs.service import (
@@ -57,7 +58,7 @@ from lti_app.jobs.service import (
 )
 from lti_app.lti import ags, outbound
 from lti_app.lti.models import Platform
-from lti_app.lti.services import LtiServiceError, LtiServices, ServiceFailure, service_client
+from lti_app.lti.services import LtiServiceError, ServiceFailure, service_client
 from lti_app.roster.models import Course, Person
 
 # How long a claim protects a send in flight: far longer than the few requests one send makes
@@ -181,7 +182,7 @@ def _send(session: Session, score_id: int, token: str) -> dict[str, Any]:
     body = score_body(row, person.sub, on_canvas=canvas.is_canvas(platform.issuer))
     try:
         with service_client(session, platform, http=_http()) as client:
-            url = _line_item_url(session, client, item_id)
+            url = line_item_url(session, client, item_id)
             if url is None:
                 _finish(session, score_id, token, state=SyncState.NO_AGS, error="")
                 return {"skipped": SyncState.NO_AGS.value}
@@ -257,63 +258,6 @@ def _without_waiting_for_disk(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-
-
-def _line_item_url(session: Session, client: LtiServices, item_id: int) -> str | None:
-    """The line item's URL at the LMS: known, found, or made (never a second column)."""
-    item = session.get(LineItem, item_id)
-    if item is not None and item.url:
-        return item.url
-    # Lock the row (PostgreSQL: this row; SQLite: the database) while asking the LMS, so a
-    # second worker waits and then finds the URL instead of creating a second column.
-    session.execute(
-        update(LineItem).where(LineItem.id == item_id).values(updated_at=utcnow()),
-        execution_options={"synchronize_session": False},
-    )
-    item = session.get(LineItem, item_id, populate_existing=True)
-    if item is None:
-        raise PermanentJobError("the line item no longer exists")
-    if item.url:
-        session.commit()
-        return item.url
-    container = item.course.ags_lineitems_url
-    if not container:
-        session.commit()
-        return None
-    found = None
-    if item.resource_link_id:
-        found = _first(
-            ags.find_line_items(client, container, resource_link_id=item.resource_link_id),
-            item.resource_id,
-        )
-    if found is None:
-        found = _first(
-            ags.find_line_items(client, container, resource_id=item.resource_id),
-            item.resource_id,
-        )
-    if found is None:
-        found = ags.create_line_item(
-            client,
-            container,
-            label=item.label or item.resource_id,
-            score_maximum=item.score_maximum,
-            resource_id=item.resource_id,
-            tag=item.tag,
-            resource_link_id=item.resource_link_id,
-        )
-    item.url = found.url[:1000]
-    if not item.resource_link_id and found.resource_link_id:
-        item.resource_link_id = found.resource_link_id[:255]
-    session.commit()
-    return item.url
-
-
-def _first(items: list[ags.RemoteLineItem], resource_id: str) -> ags.RemoteLineItem | None:
-    """Ours (same resourceId) when several match, else the first."""
-    for item in items:
-        if item.resource_id == resource_id:
-            return item
-    return items[0] if items else None
 
 
 def _sent(session: Session, score_id: int, token: str, version: int) -> None:
