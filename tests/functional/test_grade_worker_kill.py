@@ -12,6 +12,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +26,7 @@ from tests.ags import AgsPlatform, Fault
 from tests.conftest import SECRET, TOOL_BASE
 from tests.functional.test_grade_passback import course, platform, release, students  # noqa: F401
 from tests.lms import TestLMS
-from tests.servers import ROOT, child_env, wait_for
+from tests.servers import ROOT, child_env, missing_service, wait_for
 
 WORKER = [sys.executable, "-m", "flask", "--app", "lti_app", "jobs", "run", "--poll-seconds", "0.2"]
 
@@ -96,3 +97,41 @@ def test_a_worker_killed_while_its_send_hangs_loses_nothing_on_restart(
     second.send_signal(signal.SIGTERM)
     assert done.sent_version == 1 and done.sending_by is None
     assert [s["scoreGiven"] for s in platform.scores_for(sub)] == [15]
+
+
+@pytest.mark.postgres_only
+def test_two_worker_processes_on_postgresql_never_send_one_score_twice(
+    database_url: str, app: Flask, course: int, platform: AgsPlatform, lms: TestLMS, workers: Any
+) -> None:
+    if not database_url.startswith("postgresql"):
+        missing_service("needs PostgreSQL as the suite's database (TEST_DATABASE_URL)")
+    subs = students(app, lms, 30)
+    platform.delay = 0.02  # sends in flight overlap
+    for i, sub in enumerate(subs):
+        release(app, course, sub, 10)
+        if i % 2 == 0:
+            release(app, course, sub, 18)  # two jobs for one row, side by side in the queue
+
+    running = [workers(), workers()]
+    wait_for(
+        lambda: len({r.score["userId"] for r in platform.received}) == len(subs),
+        timeout=120,
+        failure=lambda: f"{len(platform.received)} of {len(subs)} scores after 120 s",
+    )
+    wait_for(
+        lambda: _states(app) == {SyncState.SENT: len(subs)},
+        timeout=60,
+        failure=lambda: f"score states: {_states(app)}",
+    )
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+
+    assert sorted(r.score["userId"] for r in platform.received) == subs  # each once
+    assert {user: score["scoreGiven"] for (_item, user), score in platform.gradebook().items()} == {
+        sub: 18 if i % 2 == 0 else 10 for i, sub in enumerate(subs)
+    }
+
+
+def _states(app: Flask) -> dict[SyncState, int]:
+    with app.app_context():
+        return dict(Counter(db.session().scalars(select(ScoreSync.state))))
