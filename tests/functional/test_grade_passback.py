@@ -33,8 +33,8 @@ from lti_app.jobs.worker import claim_next, run_job
 from lti_app.roster.models import Course, Person
 from tests.ags import AgsPlatform, Fault
 from tests.guests import csrf
+from tests.lms import LEARNER, TestLMS
 from tests.lms import Person as LmsPerson
-from tests.lms import TestLMS
 
 T0 = datetime(2026, 12, 8, 9, 42, tzinfo=UTC)
 RESOURCE = "driehoek-journal-7"
@@ -381,17 +381,14 @@ def test_resend_refuses_another_course_a_foreign_next_and_a_missing_token(
 
 
 def test_a_student_cannot_resend(
-    app: Flask, course: int, platform: AgsPlatform, lms: TestLMS, launched: Any
+    app: Flask, course: int, platform: AgsPlatform, lms: TestLMS, launched: Any, client: FlaskClient
 ) -> None:
-    student = LmsPerson(
-        "student-001",
-        "Lotte Janssens",
-        ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
-    )
-    assert launched(student).status == 200
+    student = LmsPerson("student-001", "Lotte Janssens", [LEARNER])
+    assert launched(student).status == 200  # the client is now the student's browser
     score_id = release(app, course, student.sub, 9)
-    with app.test_client() as other:
-        assert other.post(f"/grading/scores/{score_id}/resend").status_code in (400, 401)
+    app.config["WTF_CSRF_ENABLED"] = False  # past the token: the permission is what refuses
+    assert client.post(f"/grading/scores/{score_id}/resend").status_code == 403
+    assert row(app, score_id).version == 1
 
 
 def test_out_of_attempts_the_grade_shows_failed(
