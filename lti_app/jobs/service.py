@@ -39,6 +39,15 @@ class PermanentJobError(JobError):
     """A failure no retry can fix (bad payload, record gone): the job fails at once."""
 
 
+class RetryLater(JobError):
+    """Try again ``after`` this long, not after the usual backoff (a platform's Retry-After,
+    a record another worker is busy with). Counts as an attempt like any failure."""
+
+    def __init__(self, message: str, after: timedelta):
+        super().__init__(message)
+        self.after = max(after, timedelta(0))
+
+
 class JobLost(Exception):
     """This worker no longer owns the job (its lease expired and another worker took it)."""
 

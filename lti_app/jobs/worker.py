@@ -31,6 +31,7 @@ from lti_app.jobs.service import (
     JobLost,
     PermanentJobError,
     Registration,
+    RetryLater,
     error_text,
     retry_delay,
 )
@@ -46,6 +47,7 @@ HANDLER_MODULES = (
     "lti_app.roster.sync",
     "lti_app.guests.invitations",
     "lti_app.agreements.reminders",  # digests queued before they were folded into the notices
+    "lti_app.grading.sync",
 )
 
 DEFAULT_LEASE = timedelta(minutes=10)
@@ -225,7 +227,8 @@ def _record_failure(
     if gave_up:
         values.update(state=JobState.FAILED, finished_at=now)
     else:
-        values.update(state=JobState.QUEUED, run_after=now + retry_delay(job.attempts))
+        wait = exc.after if isinstance(exc, RetryLater) else retry_delay(job.attempts)
+        values.update(state=JobState.QUEUED, run_after=now + wait)
     statement = update(Job).where(_owned(job, worker_id)).values(**values)
     options = {"synchronize_session": False}
     if _rowcount(session.execute(statement, execution_options=options)) != 1:

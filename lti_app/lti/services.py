@@ -1,4 +1,4 @@
-"""LTI Advantage services (Names and Role Provisioning now) behind one interface, for views and jobs.
+"""LTI Advantage services (Names and Role Provisioning; AGS in ags.py) behind one interface.
 
 The flow (LTI Security 1.0 §4.1, https://www.imsglobal.org/spec/security/v1p0/#securing_web_services):
 
@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from lti_app.errors import DriehoekError
 from lti_app.extensions import cache
 from lti_app.lti import keys, outbound
+from lti_app.lti.answers import retry_after, same_origin
 from lti_app.lti.link_header import next_link
 from lti_app.lti.models import Platform
 
@@ -81,10 +82,19 @@ class LtiServiceError(DriehoekError):
 
     status = 502
 
-    def __init__(self, failure: ServiceFailure, reason: str, *, status_code: int | None = None):
+    def __init__(
+        self,
+        failure: ServiceFailure,
+        reason: str,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(f"{failure.value}: {reason}")
         self.failure = failure
         self.status_code = status_code
+        # Seconds the platform asked us to wait (Retry-After on a 429 or 503), capped.
+        self.retry_after = retry_after
 
     @property
     def retryable(self) -> bool:
@@ -119,6 +129,15 @@ class LtiServices(abc.ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @abc.abstractmethod
+    def call(
+        self, method: str, url: str, scopes: Sequence[str], accept: str, max_bytes: int, **kw: Any
+    ) -> requests.Response:
+        """One request to a service with a bearer token for ``scopes`` (``kw``: headers, data).
+
+        :raise LtiServiceError: no token, or an answer other than 2xx.
+        """
 
     @abc.abstractmethod
     def get_memberships_page(self, url: str) -> MembershipsPage:
@@ -195,7 +214,9 @@ class HttpLtiServices(LtiServices):
 
     # -- services --------------------------------------------------------------------------
     def get_memberships_page(self, url: str) -> MembershipsPage:
-        response = self._get(url, (NRPS_SCOPE,), NRPS_MEDIA_TYPE, outbound.MAX_ROSTER_PAGE_BYTES)
+        response = self.call(
+            "GET", url, (NRPS_SCOPE,), NRPS_MEDIA_TYPE, outbound.MAX_ROSTER_PAGE_BYTES
+        )
         body = _json(response, "membership container")
         members = body.get("members")
         if not isinstance(members, list):
@@ -203,7 +224,7 @@ class HttpLtiServices(LtiServices):
                 ServiceFailure.BAD_RESPONSE, "membership container without a members list"
             )
         next_url = next_link(response.headers.get("Link"), response.url or url)
-        if next_url is not None and not _same_origin(next_url, url):
+        if next_url is not None and not same_origin(next_url, url):
             # The bearer token goes with the next request: never to another host.
             raise LtiServiceError(
                 ServiceFailure.BAD_RESPONSE, "next page is on another host than the service"
@@ -215,31 +236,24 @@ class HttpLtiServices(LtiServices):
             context=context if isinstance(context, Mapping) else {},
         )
 
-    def _get(
-        self, url: str, scopes: Sequence[str], accept: str, max_bytes: int
+    def call(
+        self, method: str, url: str, scopes: Sequence[str], accept: str, max_bytes: int, **kw: Any
     ) -> requests.Response:
-        """GET with a bearer token; a cached token the service refuses is replaced once."""
-        token, cached = self._token(scopes)
-        headers = {"Authorization": f"Bearer {token}", "Accept": accept}
-        response = self._request("GET", url, max_bytes, headers=headers)
-        if response.status_code == 401 and cached:
-            # Revoked early, or the platform restarted and forgot it: not yet a failure.
-            token, _cached = self._token(scopes, fresh=True)
-            headers = {"Authorization": f"Bearer {token}", "Accept": accept}
-            response = self._request("GET", url, max_bytes, headers=headers)
+        """A request with a bearer token; a cached token the service refuses is replaced once."""
+        extra = kw.pop("headers", {})
+        for fresh in (False, True):
+            token, cached = self._token(scopes, fresh=fresh)
+            headers = {**extra, "Authorization": f"Bearer {token}", "Accept": accept}
+            response = self._request(method, url, max_bytes, headers=headers, **kw)
+            # A cached token refused (revoked early, a platform that forgot it): ask a new one.
+            if response.status_code != 401 or not cached:
+                break
         if response.status_code == 401:
             self._cache.delete(self._cache_key(scopes))
         _raise_for_status(response, url)
         return response
 
     # -- tokens ----------------------------------------------------------------------------
-    def access_token(self, scopes: Sequence[str]) -> str:
-        """A bearer token for ``scopes``, from the cache unless it is about to expire.
-
-        :raise LtiServiceError: the platform refused the request or answered nonsense.
-        """
-        return self._token(scopes)[0]
-
     def _token(self, scopes: Sequence[str], *, fresh: bool = False) -> tuple[str, bool]:
         """The token and whether it came from the cache."""
         key = self._cache_key(scopes)
@@ -357,9 +371,9 @@ def _raise_for_status(response: requests.Response, url: str) -> None:
         410: ServiceFailure.NOT_FOUND,
     }.get(status, ServiceFailure.HTTP_ERROR)
     where = urlsplit(url)
-    raise LtiServiceError(
-        failure, f"{where.netloc}{where.path} answered {status}", status_code=status
-    )
+    wait = retry_after(response.headers.get("Retry-After")) if status in (429, 503) else None
+    reason = f"{where.netloc}{where.path} answered {status}"
+    raise LtiServiceError(failure, reason, status_code=status, retry_after=wait)
 
 
 def _json(response: requests.Response, what: str) -> dict[str, Any]:
@@ -379,8 +393,3 @@ def _oauth_error(response: requests.Response) -> str:
     except (ValueError, AttributeError):
         return ""
     return f"({str(error)[:40]})" if error else ""
-
-
-def _same_origin(a: str, b: str) -> bool:
-    x, y = urlsplit(a), urlsplit(b)
-    return (x.scheme.lower(), x.netloc.lower()) == (y.scheme.lower(), y.netloc.lower())
