@@ -144,7 +144,7 @@ def review_target(claims: Mapping[str, Any]) -> str | None:
 
 
 _NO_STUDENT = _l(
-    "Driehoek does not know this student in this course yet: she has not opened Driehoek from "
+    "Driehoek does not know this student in this course yet: they have not opened Driehoek from "
     "the course, and the course's member list has not reached Driehoek."
 )
 _NO_COLUMN = _l(

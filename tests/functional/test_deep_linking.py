@@ -104,7 +104,7 @@ def deep_link_launch(
         accept_types={"ltiResourceLink"},
         extra_data=data,  # type: ignore[arg-type]  # the spec's data is a string
     )
-    message._deep_linking_launch_data[DL + "deep_linking_settings"].update(settings)  # type: ignore[index]
+    message._deep_linking_launch_data[DL + "deep_linking_settings"].update(settings)
     form = message.lti_launch()
     page = browser.post(form["launch_url"], {"id_token": form["id_token"], "state": form["state"]})
     while page.status in (302, 303):
