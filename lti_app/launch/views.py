@@ -2,7 +2,10 @@
 
 ``lti`` checks that the platform really sent the launch; ``roster`` records who came, in which
 course, with which role. This package sits above both and depends on both, so neither needs the
-other's views: it signs the person in and sends them to their home.
+other's views: it signs the person in and sends them to their home, or where the link asks
+(``landing.py``: the deep-linking chooser, a journal link, a submission review, SpeedGrader's
+review page). Grading hears what each launch says about the link's gradebook column
+(``grading.launches.note_launch``).
 """
 
 from __future__ import annotations
