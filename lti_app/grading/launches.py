@@ -25,7 +25,8 @@ _NOTED = ("LtiResourceLinkRequest", "LtiSubmissionReviewRequest")
 
 
 def _text(value: Any, limit: int) -> str | None:
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+    """A claim's string the database can compare (PostgreSQL refuses NUL), or None."""
+    if not isinstance(value, str) or not value.strip() or len(value) > limit or "\x00" in value:
         return None
     return value.strip()
 

@@ -259,7 +259,8 @@ def _check_submission_review(body: Mapping[str, Any]) -> None:
 
 
 def _text(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
+    # Not empty, and comparable in the database (PostgreSQL refuses NUL with an error).
+    return isinstance(value, str) and bool(value.strip()) and "\x00" not in value
 
 
 class StateCookieMissing(LaunchError):

@@ -22,6 +22,9 @@ What pylti1p3 2.0.0 leaves open and this module closes:
 - ``exp``/``iat`` are required and checked with a small leeway; only RSA signatures are accepted;
 - the nonce was checked *before* the signature, so a forged token could burn a real nonce;
 - every ``LtiException`` became a 500: here each failure becomes a typed ``LaunchError`` (4xx);
+- its LtiSubmissionReviewRequest validator tests ``for_user`` and the AGS claim with ``in`` on
+  whatever they are (a string holding "user_id" passes) and never asks for the resource link:
+  here each must be the JSON object LTI SR 1.0 describes (``message_launch``);
 - cookies lacked ``Partitioned``, so browsers blocking third-party cookies lost the state;
 - key sets were fetched from any address, without a time or size limit, and an error answer
   was cached as the key set: here they come through ``lti.outbound``, and only a 2xx JSON

@@ -740,3 +740,28 @@ def test_a_column_grading_already_made_for_the_assignment_is_not_asked_for_again
     with app.app_context():
         assignment = db.session().get(JournalAssignment, assignment_id)
         assert assignment is not None and assignment.line_item_id is not None
+
+
+def test_a_journal_link_with_unstorable_claims_still_lands_and_records_nothing(
+    app: Flask, lms: TestLMS, english_coach: LmsPerson
+) -> None:
+    """PostgreSQL refuses NUL in a query: such a claim is ignored, never a 500."""
+    browser = FlaskBrowser(app.test_client())
+    launch(browser, lms, english_coach)
+    assignment_id = add_assignment(app, "Reflecties")
+    chooser = deep_link_launch(browser, lms, english_coach)
+    answered(
+        browser, lms, choose(browser, chooser, choice="journal", assignment=str(assignment_id))
+    )
+
+    page = launch(
+        browser,
+        lms,
+        english_coach,
+        follow=False,
+        extra=journal_link(f"driehoek-journal-{assignment_id}\x00", lms.url("/li/1\x00")),
+    )
+
+    assert page.status == 303
+    assert page.location == "/journals/queue"
+    assert columns(app) == [(f"driehoek-journal-{assignment_id}", None, None)]

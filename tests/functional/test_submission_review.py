@@ -255,6 +255,7 @@ def test_a_column_that_is_no_journal_is_not_found(
         ({FOR_USER: "user_id=student-1"}, "for_user a string (pylti1p3's `in` test passes it)"),
         ({FOR_USER: {"user_id": ""}}, "an empty user_id"),
         ({FOR_USER: {"user_id": 17}}, "a user_id that is no string"),
+        ({FOR_USER: {"user_id": "student-1\x00"}}, "a NUL (PostgreSQL refuses it in a query)"),
         ({FOR_USER: {"name": "Lotte"}}, "for_user without user_id"),
         ({AGS: {"lineitems": "http://lms.test/li"}}, "AGS claim without lineitem"),
         ({AGS: None}, "no AGS claim"),
