@@ -2,6 +2,7 @@
 
 from lti_app.journals import (  # noqa: F401
     autosave_views,
+    deep_link_views,
     entry_views,
     export_views,
     journal_views,

@@ -2,7 +2,10 @@
 
 ``lti`` checks that the platform really sent the launch; ``roster`` records who came, in which
 course, with which role. This package sits above both and depends on both, so neither needs the
-other's views: it signs the person in and sends them to their home.
+other's views: it signs the person in and sends them to their home, or where the link asks
+(``landing.py``: the deep-linking chooser, a journal link, a submission review, SpeedGrader's
+review page). Grading hears what each launch says about the link's gradebook column
+(``grading.launches.note_launch``).
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from lti_app import db
 from lti_app.colleges.service import programme_named
 from lti_app.errors import LaunchError, LaunchForbidden
 from lti_app.extensions import csrf, limiter, login_manager
+from lti_app.grading.launches import note_launch
+from lti_app.launch.landing import link_landing, submission_review_landing
 from lti_app.lti.framing import FRAME_ORIGINS, launch_frame_origins
-from lti_app.lti.message_launch import StateCookieMissing
+from lti_app.lti.message_launch import SUBMISSION_REVIEW, StateCookieMissing
 from lti_app.lti.relaunch import platform_launch_url
 from lti_app.lti.tool import LOGIN_PARAMS, MESSAGE_TYPE, current_tool
 from lti_app.roster.launches import record_launch
@@ -116,6 +121,13 @@ def launch() -> Any:
             "deep linking by a role that may not place content",
             _("Only coaches can add Driehoek to a course."),
         )
+    is_review = claims.get(MESSAGE_TYPE) == SUBMISSION_REVIEW
+    if is_review and Permission.REVIEW_JOURNALS not in ROLE_PERMISSIONS[role]:
+        raise LaunchForbidden(
+            "submission review by a role that may not review",
+            _("Only coaches can review a student's submission."),
+            _("Open Driehoek from the course to see your own journal."),
+        )
 
     s = db.session()
     person, course, _membership = record_launch(s, platform, claims, role)
@@ -131,6 +143,14 @@ def launch() -> Any:
         # A coach's launch keeps the roster fresh, at most every ROSTER_SYNC_MINUTES.
         minutes = current_app.config["ROSTER_SYNC_MINUTES"]
         request_sync(s, course, min_interval=timedelta(minutes=minutes))
+    if course is not None and not is_deep_link:
+        note_launch(s, course, claims)
+    if is_review:
+        landing: str | None = submission_review_landing(s, platform.issuer, course, claims)
+    elif is_deep_link:
+        landing = url_for("journals.deep_link")
+    else:
+        landing = link_landing(s, person, course, role, claims)
     s.commit()
 
     session.clear()
@@ -145,8 +165,8 @@ def launch() -> Any:
     current_app.logger.info(
         "launch ok: person %s as %s in course %s", person.id, role.value, session["course_id"]
     )
-    if is_deep_link:
-        return redirect(url_for("lti.deep_link"), code=303)
+    if landing is not None:
+        return redirect(landing, code=303)
     if role is Role.STUDENT:
         return redirect(url_for("placements.student_home"), code=303)
     if course is not None and course.programme_id is None:

@@ -30,7 +30,11 @@ MESSAGE_TYPE = CLAIM + "message_type"
 VERSION = CLAIM + "version"
 DEPLOYMENT_ID = CLAIM + "deployment_id"
 DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
-KNOWN_MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
+RESOURCE_LINK = CLAIM + "resource_link"
+FOR_USER = CLAIM + "for_user"
+AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+SUBMISSION_REVIEW = "LtiSubmissionReviewRequest"
+KNOWN_MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest", SUBMISSION_REVIEW)
 
 
 class HardenedMessageLaunch(FlaskMessageLaunch):
@@ -224,6 +228,8 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
         base = current_app.config["BASE_URL"]
         if target and not same_origin(str(target), base):
             raise LaunchError("target_link_uri is not this tool")
+        if body.get(MESSAGE_TYPE) == SUBMISSION_REVIEW:
+            _check_submission_review(body)
         super().validate_message()
         return self
 
@@ -232,6 +238,29 @@ class HardenedMessageLaunch(FlaskMessageLaunch):
             raise LaunchError("deployment_id missing")
         super().validate_deployment()
         return self
+
+
+def _check_submission_review(body: Mapping[str, Any]) -> None:
+    """The claims an LtiSubmissionReviewRequest must carry (LTI SR 1.0 §3), typed.
+
+    pylti1p3 2.0.0 has a validator for this message, but it tests membership with ``in`` on
+    whatever the claim is (a string ``for_user`` containing "user_id" passes) and does not ask
+    for the resource link; here each claim must be the JSON object the spec describes.
+    """
+    link = body.get(RESOURCE_LINK)
+    if not isinstance(link, Mapping) or not _text(link.get("id")):
+        raise LaunchError("submission review without a resource link", _INCOMPLETE_REVIEW)
+    for_user = body.get(FOR_USER)
+    if not isinstance(for_user, Mapping) or not _text(for_user.get("user_id")):
+        raise LaunchError("submission review without for_user.user_id", _INCOMPLETE_REVIEW)
+    ags = body.get(AGS_ENDPOINT)
+    if not isinstance(ags, Mapping) or not _text(ags.get("lineitem")):
+        raise LaunchError("submission review without the AGS lineitem", _INCOMPLETE_REVIEW)
+
+
+def _text(value: Any) -> bool:
+    # Not empty, and comparable in the database (PostgreSQL refuses NUL with an error).
+    return isinstance(value, str) and bool(value.strip()) and "\x00" not in value
 
 
 class StateCookieMissing(LaunchError):
@@ -283,6 +312,9 @@ _STATE_EXPIRED = _l("The sign-in took too long or was already used.")
 _COOKIE_BLOCKED = _l("Your browser blocked the cookie Driehoek needs inside the course page.")
 _EXPIRED = _l("The sign-in from your learning platform has expired.")
 _CLOCK = _l("The learning platform's clock and ours disagree.")
+_INCOMPLETE_REVIEW = _l(
+    "The gradebook asked to review a submission but did not say whose, or for which column."
+)
 _ANONYMOUS = _l("Driehoek needs to know who you are, but the platform sent no user.")
 
 

@@ -22,6 +22,9 @@ What pylti1p3 2.0.0 leaves open and this module closes:
 - ``exp``/``iat`` are required and checked with a small leeway; only RSA signatures are accepted;
 - the nonce was checked *before* the signature, so a forged token could burn a real nonce;
 - every ``LtiException`` became a 500: here each failure becomes a typed ``LaunchError`` (4xx);
+- its LtiSubmissionReviewRequest validator tests ``for_user`` and the AGS claim with ``in`` on
+  whatever they are (a string holding "user_id" passes) and never asks for the resource link:
+  here each must be the JSON object LTI SR 1.0 describes (``message_launch``);
 - cookies lacked ``Partitioned``, so browsers blocking third-party cookies lost the state;
 - key sets were fetched from any address, without a time or size limit, and an error answer
   was cached as the key set: here they come through ``lti.outbound``, and only a 2xx JSON
@@ -33,6 +36,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -43,6 +47,7 @@ from pylti1p3.contrib.flask import FlaskOIDCLogin
 from pylti1p3.contrib.flask import FlaskRequest as _FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
+from pylti1p3.lineitem import LineItem as _LineItem
 from sqlalchemy.orm import Session
 
 from lti_app import db
@@ -78,6 +83,28 @@ LOGIN_PARAMS = (
     "client_id",
     "lti_deployment_id",
 )
+
+
+@dataclass(frozen=True)
+class GradebookColumn:
+    """The line item a content item asks the platform to create with its link (LTI DL 2.0
+    §3.4.1 ``lineItem``; AGS 2.0 line item fields)."""
+
+    label: str
+    score_maximum: float
+    resource_id: str
+    tag: str
+    # Submission Review (LTI SR 1.0): the platform may launch a coach back to a submission.
+    reviewable_status: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContentItem:
+    """One ``ltiResourceLink`` of a deep-linking response: it launches the tool with ``custom``."""
+
+    title: str
+    custom: Mapping[str, str] = field(default_factory=dict)
+    line_item: GradebookColumn | None = None
 
 
 class Tool:
@@ -159,8 +186,19 @@ class Tool:
         result: Mapping[str, Any] | None = self._sessions.get_state_params(state)
         return result
 
+    def deep_link_request(self, launch_id: str | None) -> dict[str, Any] | None:
+        """The claims of this session's deep-linking launch, while it can still be answered."""
+        if not launch_id:
+            return None
+        # pylti1p3 stores a validated launch's claims under its launch id ("lti1p3-launch-…");
+        # only deep-linking launches are stored (HardenedMessageLaunch.save_launch_data).
+        data = current_app.extensions["state_store"].get(launch_id)
+        if not isinstance(data, dict) or data.get(MESSAGE_TYPE) != "LtiDeepLinkingRequest":
+            return None
+        return data
+
     def deep_link_response(
-        self, launch_data: Mapping[str, Any], items: list[DeepLinkResource]
+        self, launch_data: Mapping[str, Any], items: list[ContentItem]
     ) -> tuple[str, str]:
         """The signed LtiDeepLinkingResponse JWT and the URL to post it to (LTI DL 2.0 §4.2)."""
         settings = launch_data[DL_SETTINGS]
@@ -181,7 +219,7 @@ class Tool:
             MESSAGE_TYPE: "LtiDeepLinkingResponse",
             VERSION: "1.3.0",
             "https://purl.imsglobal.org/spec/lti-dl/claim/content_items": [
-                i.to_dict() for i in items
+                _resource(item, current_app.config["BASE_URL"]).to_dict() for item in items
             ],
         }
         if settings.get("data") is not None:
@@ -207,6 +245,21 @@ class _KeySetFetcher:
         if self._session is None:
             self._session = outbound.session_from_config(self._config)
         return self._session.get(url, **kwargs)
+
+
+def _resource(item: ContentItem, base_url: str) -> DeepLinkResource:
+    resource = DeepLinkResource()
+    resource.set_url(registration.ToolUrls(base_url).launch).set_title(item.title)
+    resource.set_custom_params(dict(item.custom))
+    column = item.line_item
+    if column is not None:
+        line_item = _LineItem()
+        line_item.set_label(column.label).set_score_maximum(column.score_maximum)
+        line_item.set_resource_id(column.resource_id).set_tag(column.tag)
+        if column.reviewable_status:
+            line_item.set_submission_review(list(column.reviewable_status))
+        resource.set_lineitem(line_item)
+    return resource
 
 
 def _aud(launch_data: Mapping[str, Any]) -> str:

@@ -1,6 +1,8 @@
-"""LTI protocol endpoints: login, the cookie fallback, deep linking, keys, registration.
+"""LTI protocol endpoints: login, the cookie fallback, keys, registration.
 
-Thin: the work is in tool.py. The launch itself (which records the person) is ``lti_app.launch``.
+Thin: the work is in tool.py. The launch itself (which records the person) is ``lti_app.launch``;
+the deep-linking chooser (what to place in a course) is ``journals.deep_link``, which answers the
+platform through ``Tool.deep_link_response``.
 """
 
 from __future__ import annotations
@@ -15,17 +17,14 @@ from flask import (
     jsonify,
     render_template,
     request,
-    session,
 )
 from flask_babel import gettext as _
-from pylti1p3.deep_link_resource import DeepLinkResource
 
 from lti_app import db
-from lti_app.errors import LaunchError
 from lti_app.extensions import csrf, limiter
 from lti_app.lti import invites, registration
 from lti_app.lti.outbound import session_from_config
-from lti_app.lti.tool import DL_SETTINGS, LOGIN_PARAMS, MESSAGE_TYPE, Tool, current_tool, tool_urls
+from lti_app.lti.tool import LOGIN_PARAMS, Tool, current_tool, tool_urls
 from lti_app.security import Permission, current_college_id, public, requires
 
 bp = Blueprint("lti", __name__)
@@ -55,48 +54,6 @@ def login() -> Any:
 def continue_in_new_window() -> Any:
     """The cookie fallback: the new window starts the login again, now as a first-party page."""
     return current_tool().login(tool_urls().launch)
-
-
-DEEP_LINK_CHOICES = {
-    "overview": ("Placement overview", "placements.home"),
-}
-
-
-@bp.route("/lti/deep-link", methods=["GET", "POST"])
-@requires(Permission.DEEP_LINK)
-def deep_link() -> Any:
-    """The coach picks what to place in the course; we answer with a signed deep-linking response."""
-    launch_id = session.get("launch_id")
-    claims = _launch_data(launch_id)
-    if not claims or claims.get(MESSAGE_TYPE) != "LtiDeepLinkingRequest":
-        raise LaunchError(
-            "deep-link page without a deep-linking launch",
-            _("This page only works right after choosing Driehoek in the course's content picker."),
-        )
-    if request.method == "GET":
-        return render_template("lti/deep_link.html", settings=claims[DL_SETTINGS])
-    choice = request.form.get("choice", "")
-    if choice not in DEEP_LINK_CHOICES:
-        return render_template(
-            "lti/deep_link.html",
-            settings=claims[DL_SETTINGS],
-            error=_("Choose what to add to the course."),
-        ), 400
-    resource = DeepLinkResource()
-    resource.set_url(tool_urls().launch).set_title(_("Placement overview")).set_custom_params(
-        {"driehoek_view": choice}
-    )
-    token, return_url = current_tool().deep_link_response(claims, [resource])
-    session.pop("launch_id", None)
-    return render_template("lti/autopost.html", action=return_url, fields={"JWT": token})
-
-
-def _launch_data(launch_id: str | None) -> dict[str, Any] | None:
-    if not launch_id:
-        return None
-    # pylti1p3 stores a validated launch's claims under its launch id ("lti1p3-launch-…").
-    data: dict[str, Any] | None = current_app.extensions["state_store"].get(launch_id)
-    return data
 
 
 @bp.route("/.well-known/jwks.json")

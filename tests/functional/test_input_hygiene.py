@@ -259,7 +259,7 @@ class Attempt:
 WALK: dict[str, FormPage | Callable[[World], Iterator[Attempt]]] = {
     "core.language": FormPage("anyone", "/verify"),
     "verify.verify": FormPage("anyone", "/verify", ("file",)),
-    "lti.deep_link": FormPage("deep_linker", "/lti/deep-link"),
+    "journals.deep_link": FormPage("deep_linker", "/lti/deep-link"),
     "roster.start_sync": FormPage("coach", "/coach"),
     "roster.correct_role": FormPage("coach", "/coach/roster/members/{member}/role"),
     "programmes.course_programme": FormPage("coordinator", "/course/programme"),
