@@ -1,5 +1,11 @@
 """Imports every journals view module, so that their routes are on the blueprint."""
 
+from lti_app.journals import (  # noqa: F401
+    assignment_views,
+    hand_in_views,
+    queue_views,
+    review_views,
+)
 from lti_app.journals.blueprint import bp
 
 __all__ = ["bp"]
