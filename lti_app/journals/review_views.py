@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -271,11 +271,10 @@ def release(review_id: int) -> Any:
         s,
         found,
         coach=signed_in_person(),
-        review_url=url_for(
-            ".review_student",
-            assignment_id=found.assignment_id,
-            student_id=found.student_id,
-            _external=True,
+        # The tool's public address (BASE_URL), not this request's host: the LMS opens it.
+        review_url=str(current_app.config["BASE_URL"]).rstrip("/")
+        + url_for(
+            ".review_student", assignment_id=found.assignment_id, student_id=found.student_id
         ),
         now=clock.now(),
     )
