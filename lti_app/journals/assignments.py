@@ -69,7 +69,7 @@ def posted_from(assignment: JournalAssignment) -> Posted:
         instructions=assignment.instructions,
         entries_required=str(assignment.entries_required),
         final_required=assignment.final_required,
-        due_date=assignment.due_date.strftime("%d/%m/%Y") if assignment.due_date else "",
+        due_date=assignment.due_date.isoformat() if assignment.due_date else "",
         max_score=shown_number(assignment.max_score),
         rubric=[
             {"key": str(r["key"]), "label": str(r["label"]), "points": shown_number(r["points"])}
@@ -94,10 +94,20 @@ def read_posted(form: Mapping[str, str]) -> Posted:
         instructions=(form.get("instructions") or "").strip(),
         entries_required=(form.get("entries_required") or "").strip(),
         final_required=form.get("final_required") == "1",
-        due_date=(form.get("due_date") or "").strip(),
+        due_date=_as_picked((form.get("due_date") or "").strip()),
         max_score=(form.get("max_score") or "").strip(),
         rubric=rows,
     )
+
+
+def _as_picked(raw: str) -> str:
+    """A typed date as the date picker writes it (2027-03-14), so the field shows it again;
+    text that is no date stays as typed, for its message."""
+    try:
+        day = parse_day(raw)
+    except ValueError:
+        return raw
+    return day.isoformat() if day else ""
 
 
 def apply_row_action(posted: Posted, action: str) -> bool:
