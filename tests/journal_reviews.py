@@ -306,3 +306,22 @@ def fake_gradebook(monkeypatch: pytest.MonkeyPatch) -> Gradebook:
     monkeypatch.setattr(reviewing, "line_item_for", book.line_item_for)
     monkeypatch.setattr(reviewing, "release_score", book.release_score)
     return book
+
+
+def journal_world(
+    app: Flask, coach: FlaskClient, handed_in: tuple[FlaskClient, int], course_id: int
+) -> dict[str, int]:
+    """An assignment of the course (set by ``coach``), and a hand-in of the student of
+    ``handed_in`` (her client, her placement) with six entries and a final one: its review."""
+    assert new_assignment(coach).status_code == 303
+    assignment = assignment_ids(app, course_id)[-1]
+    client, placement_id = handed_in
+    made = entries(app, placement_id, 6, final=True)
+    assert hand_in(client, assignment).status_code == 303
+    with app.app_context():
+        placement = db.session().get(Placement, placement_id)
+        assert placement is not None
+        student_id = placement.student_id
+    review = review_row(app, assignment, student_id)
+    assert review is not None
+    return {"assignment": assignment, "review": review.id, "journal_entry": made[0]}
