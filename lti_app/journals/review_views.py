@@ -113,6 +113,9 @@ def _page(
             progress=handing.progress(s, review.assignment, review.student_id),
             score_status=_status(review),
             here=here,
+            journal_url=maybe_url("journals.journal", placement_id=review.placement_id)
+            if review.placement_id
+            else None,
             entry_url=lambda entry_id: maybe_url("journals.entry", entry_id=entry_id),
             shown_number=shown_number,
         ),
