@@ -52,11 +52,11 @@ except ImportError:  # pragma: no cover - replaced at merge
 
 def shown_html(value: Any) -> Markup:
     """An entry's answer: sanitised again on the way out (it was on the way in), or, without
-    the sanitiser, the text escaped with its line breaks kept."""
+    the sanitiser, its text only (tags dropped, the rest escaped)."""
     text = str(value or "")
     if clean_html is not None:
         return Markup(clean_html(text))  # noqa: S704  # sanitised by nh3's allow-list
-    return Markup("<br>").join(escape(line) for line in text.splitlines())
+    return escape(Markup(text).striptags())  # noqa: S704  # only to drop the tags; escaped
 
 
 def _label(value: Any, lang: str) -> str:
@@ -108,6 +108,7 @@ def _page(
             grading=grading or reviewing.grading_from(review, comments),
             errors=shown(errors or {}),
             rubric_total=sum(float(r["points"]) for r in review.assignment.rubric),
+            points_total=sum(float(v) for v in (review.rubric_points or {}).values()),
             near=queue.neighbours(s, review),
             unreleased=reviewing.unreleased_changes(review, comments),
             progress=handing.progress(s, review.assignment, review.student_id),

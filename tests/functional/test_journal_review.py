@@ -154,6 +154,8 @@ def test_review_resubmission_revision_and_grading(app: Flask, course: Course1) -
     review = review_row(app, assignment, course.people["sofie"])
     assert review is not None and review.state == ReviewState.GRADED
     assert review.grade == 15.5 and review.rubric_points == {first_key: 8.0, second_key: 7.5}
+    page = text(course.coach.get(f"/journals/reviews/{review.id}"))
+    assert '<td id="rubric-total">15.5 / 20</td>' in page
     # Graded, not released: Sofie sees nothing of it.
     page = text(sofie.get(f"/journals/assignments/{assignment}/mine"))
     assert "15.5" not in page and "Mooie groei." not in page and "Your grade" not in page
@@ -235,3 +237,26 @@ def test_submission_review_lands_on_the_students_review(app: Flask, course: Cour
         course.coach.get(f"/journals/assignments/{assignment}/students/{coach + 999}").status_code
         == 404
     )
+
+
+def test_an_entry_with_a_script_is_shown_to_the_coach_as_text_never_run(
+    app: Flask, course: Course1
+) -> None:
+    from tests.journal_reviews import add_journal_entry
+
+    assignment = _assignment(app, course)
+    entries(app, course.placements["sofie"], 6, final=True)
+    add_journal_entry(
+        app,
+        course.placements["sofie"],
+        title='<img src=x onerror="alert(1)">Titel',
+        text_='Les<script>alert("xss")</script><img src=x onerror=alert(2)> gegeven',
+    )
+    hand_in(course.students["sofie"], assignment)
+    review = review_row(app, assignment, course.people["sofie"])
+    assert review is not None
+    page = text(course.coach.get(f"/journals/reviews/{review.id}"))
+    assert "Les" in page and "gegeven" in page
+    assert "<script>alert" not in page and "onerror=alert" not in page
+    assert '<img src=x onerror="alert(1)">' not in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;Titel" in page
