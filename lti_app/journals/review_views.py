@@ -228,10 +228,8 @@ def ask_resubmission(review_id: int) -> Any:
     """
     found = coach_review(review_id)
     grading, checked, errors = _posted(found)
-    if not grading.reason:
+    if not grading.reason and "reason" not in errors:
         errors["reason"] = _("Say what the student should change before handing in again.")
-    elif len(grading.reason) > reviewing.REASON_MAX:
-        errors["reason"] = _("At most %(limit)d characters.", limit=reviewing.REASON_MAX)
     if found.state not in (ReviewState.SUBMITTED, ReviewState.GRADED):
         errors[""] = [_("Only work that was handed in can be sent back.")]
     if errors:

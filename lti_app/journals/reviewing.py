@@ -231,6 +231,8 @@ def check_grading(grading: Grading, assignment: JournalAssignment) -> tuple[Chec
         grade = min(float(sum(points.values())), assignment.max_score)
     if len(grading.comment) > COMMENT_MAX:
         errors["comment"] = _l("At most %(limit)d characters.", limit=COMMENT_MAX)
+    if len(grading.reason) > REASON_MAX:
+        errors["reason"] = _l("At most %(limit)d characters.", limit=REASON_MAX)
     for entry_id, body in grading.comments.items():
         if len(body) > COMMENT_MAX:
             errors[f"comment-{entry_id}"] = _l("At most %(limit)d characters.", limit=COMMENT_MAX)
@@ -250,6 +252,10 @@ def save_working_copy(
     review.rubric_points = dict(checked.points)
     review.grade = checked.grade
     review.comment = grading.comment
+    if review.state != ReviewState.RESUBMIT:
+        # A reason typed but not sent is kept as typed; the student reads a reason only while
+        # she is asked to hand in again (then it changes only by asking again).
+        review.resubmit_reason = grading.reason
     review.graded_by_id = coach_id
     review.updated_at = now
     existing = comments_of(session, review.id)

@@ -260,3 +260,30 @@ def test_an_entry_with_a_script_is_shown_to_the_coach_as_text_never_run(
     assert "<script>alert" not in page and "onerror=alert" not in page
     assert '<img src=x onerror="alert(1)">' not in page
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;Titel" in page
+
+
+def test_a_resubmission_needs_a_reason_and_keeps_what_was_typed(
+    app: Flask, course: Course1
+) -> None:
+    assignment = _assignment(app, course)
+    made = entries(app, course.placements["sofie"], 6, final=True)
+    hand_in(course.students["sofie"], assignment)
+    review = review_row(app, assignment, course.people["sofie"])
+    assert review is not None
+    answer = post_review(
+        course.coach,
+        review.id,
+        f"/journals/reviews/{review.id}/resubmit",
+        **{f"comment-{made[2]}": "Wat leerde je hieruit?", "reason": ""},
+    )
+    assert answer.status_code == 422
+    page = text(answer)
+    assert "Say what the student should change before handing in again." in page
+    assert "Wat leerde je hieruit?" in page
+    row = review_row(app, assignment, course.people["sofie"])
+    assert row is not None and row.state == ReviewState.SUBMITTED
+    # A reason typed, then saved as a draft, is still there; the student does not see it.
+    post_review(course.coach, review.id, reason="Nog niet versturen", action="draft")
+    assert "Nog niet versturen" in text(course.coach.get(f"/journals/reviews/{review.id}"))
+    mine = text(course.students["sofie"].get(f"/journals/assignments/{assignment}/mine"))
+    assert "Nog niet versturen" not in mine and "Wat leerde je hieruit?" not in mine
