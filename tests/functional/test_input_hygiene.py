@@ -45,6 +45,7 @@ from tests.guests import (
     sign_in_mentor,
     text,
 )
+from tests.journal_reviews import journal_world
 from tests.launching import FlaskBrowser, Page, launch, login
 from tests.lms import ADMIN, LEARNER, Person, TestLMS
 from tests.signing import (
@@ -144,6 +145,7 @@ def build_world(app: Flask, lms: TestLMS) -> World:
     clients["deep_linker"] = deep_linker
 
     feedback_request = add_request(app, signing_placement, mentor_id=els)
+    journals = journal_world(app, coach, (clients["lotte"], signing_placement), course)
 
     with app.app_context():
         s = db.session()
@@ -175,6 +177,7 @@ def build_world(app: Flask, lms: TestLMS) -> World:
             "member": _roster_only_member(s, lms, course),
             "feedback_request": feedback_request,
             **_feedback_versions(s, found),
+            **journals,
         }
     return World(app, lms, clients, ids)
 
@@ -313,6 +316,11 @@ WALK: dict[str, FormPage | Callable[[World], Iterator[Attempt]]] = {
     "feedback.edit_template": FormPage(
         "coordinator", "/feedback/admin/templates/{feedback_template}"
     ),
+    # journals: assignments, handing in (Noor has not yet), the coach's review of Lotte's
+    "journals.new_assignment": FormPage("coach", "/journals/assignments"),
+    "journals.edit_assignment": FormPage("coach", "/journals/assignments/{assignment}/edit"),
+    "journals.hand_in": FormPage("noor", "/journals/assignments/{assignment}/mine"),
+    "journals.review": FormPage("coach", "/journals/reviews/{review}"),
 }
 
 
@@ -453,6 +461,19 @@ def _journal_page(state: str) -> Callable[[World], Iterator[Attempt]]:
     return attempts
 
 
+def _review_button(path: str) -> Callable[[World], Iterator[Attempt]]:
+    """The review page's buttons that post its one form elsewhere (``formaction``): comment,
+    resubmission, release."""
+
+    def attempts(w: World) -> Iterator[Attempt]:
+        review = f"/journals/reviews/{w.ids['review']}"
+        page = Page(0, {}, text(w.clients["coach"].get(review)), "")
+        [form] = [f for f in forms_of(page) if f.action == review]
+        yield from _each_field(w.clients["coach"], path.format(**w.ids), form)
+
+    return attempts
+
+
 def _journal_posts(path: str, values: dict[str, str]) -> Callable[[World], Iterator[Attempt]]:
     """Posts no page's form makes on its own (the editor's script, a submit by revision): as
     Lotte, with her token, on a draft of hers."""
@@ -480,6 +501,11 @@ WALK["journals.submit_entry"] = _journal_posts(
 WALK["journals.autosave"] = _journal_posts(
     "/journals/entries/{entry}/autosave", {"revision": "1", "answers": "{}"}
 )
+WALK["journals.comment_entry"] = _review_button(
+    "/journals/reviews/{review}/entries/{journal_entry}/comment"
+)
+WALK["journals.ask_resubmission"] = _review_button("/journals/reviews/{review}/resubmit")
+WALK["journals.release"] = _review_button("/journals/reviews/{review}/release")
 
 
 def _form_attempts(w: World, endpoint: str, spec: FormPage) -> Iterator[Attempt]:
