@@ -24,7 +24,7 @@ from lti_app.journals import handing, reviewing
 from lti_app.journals.assignments import shown_number
 from lti_app.journals.blueprint import bp
 from lti_app.journals.models import JournalAssignment, JournalReview, ReviewState
-from lti_app.journals.review_access import maybe_url, student_assignment
+from lti_app.journals.review_access import student_assignment
 from lti_app.security import Permission, requires
 
 
@@ -71,11 +71,11 @@ def _page(assignment: JournalAssignment, student_id: int, **extra: Any) -> Any:
         state=review.state if review is not None else ReviewState.OPEN,
         may_hand_in=placement is not None and (review is None or review.state in handing.HANDABLE),
         placement=placement,
-        journal_url=maybe_url("journals.journal", placement_id=placement.id) if placement else None,
+        journal_url=url_for("journals.journal", placement_id=placement.id) if placement else None,
         released=released,
         rows=reviewing.released_rows(review) if review is not None and released else [],
         comments=comments,
-        entry_url=lambda entry_id: maybe_url("journals.entry", entry_id=entry_id),
+        entry_url=lambda entry_id: url_for("journals.entry", entry_id=entry_id),
         shown_number=shown_number,
         **extra,
     )

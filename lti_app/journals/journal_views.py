@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
 
@@ -81,8 +81,4 @@ def asked_of(placement: Any) -> list[tuple[JournalAssignment, str | None]]:
         )
         .order_by(JournalAssignment.due_date.is_(None), JournalAssignment.due_date)
     )
-    linked = "journals.assignment_student" in current_app.view_functions
-    return [
-        (a, url_for("journals.assignment_student", assignment_id=a.id) if linked else None)
-        for a in found
-    ]
+    return [(a, url_for("journals.assignment_student", assignment_id=a.id)) for a in found]

@@ -10,11 +10,8 @@ Anything of another course or college is 404: nothing says it exists.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import abort, session, url_for
+from flask import abort, session
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from lti_app import db
 from lti_app.journals import assignments
@@ -82,12 +79,3 @@ def student_assignment(assignment_id: int) -> tuple[JournalAssignment, Person]:
     if found is None:
         abort(404)
     return found, person
-
-
-def maybe_url(endpoint: str, **values: Any) -> str | None:
-    """A link to a page another part of the journals builds (the student's journal, an entry),
-    or None while that page does not exist in this installation."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None

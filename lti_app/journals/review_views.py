@@ -19,12 +19,13 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from lti_app import clock, db
 from lti_app.feedback.editing import Errors, shown
+from lti_app.grading.status import score_statuses
 from lti_app.journals import handing, queue, reviewing
 from lti_app.journals.assignments import shown_number
 from lti_app.journals.blueprint import bp
@@ -32,31 +33,17 @@ from lti_app.journals.models import JournalEntry, JournalReview, ReviewState
 from lti_app.journals.review_access import (
     coach_assignment,
     coach_review,
-    maybe_url,
     signed_in_person,
 )
+from lti_app.journals.sanitize import clean_html
 from lti_app.placements.models import Placement
 from lti_app.roster.models import Membership, Role
 from lti_app.security import Permission, requires
 
-try:  # helper D's sanitiser; until it is merged, entries are shown as text
-    from lti_app.journals.sanitize import clean_html  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - replaced at merge
-    clean_html = None
-
-try:  # helper A's gradebook status per student
-    from lti_app.grading.status import score_statuses  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - replaced at merge
-    score_statuses = None
-
 
 def shown_html(value: Any) -> Markup:
-    """An entry's answer: sanitised again on the way out (it was on the way in), or, without
-    the sanitiser, its text only (tags dropped, the rest escaped)."""
-    text = str(value or "")
-    if clean_html is not None:
-        return Markup(clean_html(text))  # noqa: S704  # sanitised by nh3's allow-list
-    return escape(Markup(text).striptags())  # noqa: S704  # only to drop the tags; escaped
+    """An entry's answer: sanitised again on the way out (it was on the way in)."""
+    return Markup(clean_html(str(value or "")))  # noqa: S704  # sanitised by nh3's allow-list
 
 
 def _label(value: Any, lang: str) -> str:
@@ -82,7 +69,7 @@ def entry_blocks(entry: JournalEntry, lang: str) -> list[tuple[str, Markup]]:
 
 def _status(review: JournalReview) -> Any:
     line_item_id = review.assignment.line_item_id
-    if score_statuses is None or line_item_id is None:
+    if line_item_id is None:
         return None
     return score_statuses(db.session(), line_item_id, [review.student_id]).get(review.student_id)
 
@@ -114,10 +101,10 @@ def _page(
             progress=handing.progress(s, review.assignment, review.student_id),
             score_status=_status(review),
             here=here,
-            journal_url=maybe_url("journals.journal", placement_id=review.placement_id)
+            journal_url=url_for("journals.journal", placement_id=review.placement_id)
             if review.placement_id
             else None,
-            entry_url=lambda entry_id: maybe_url("journals.entry", entry_id=entry_id),
+            entry_url=lambda entry_id: url_for("journals.entry", entry_id=entry_id),
             shown_number=shown_number,
         ),
         status,

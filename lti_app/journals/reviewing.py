@@ -21,7 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_app.feedback.editing import Errors
-from lti_app.grading.models import LineItem, ScoreSync
+from lti_app.grading.models import ScoreSync
+from lti_app.grading.service import line_item_for, release_score
 from lti_app.journals.assignments import number, shown_number
 from lti_app.journals.models import (
     EntryComment,
@@ -29,40 +30,10 @@ from lti_app.journals.models import (
     JournalReview,
     ReviewState,
 )
-from lti_app.roster.models import Course, Person
+from lti_app.roster.models import Person
 
 COMMENT_MAX = 10_000
 REASON_MAX = 2_000
-
-try:  # helper A's gradebook service; until it is merged, the stand-ins below say so
-    from lti_app.grading.service import line_item_for, release_score  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - replaced at merge
-
-    def line_item_for(  # type: ignore[misc,unused-ignore]
-        session: Session,
-        *,
-        course: Course,
-        resource_id: str,
-        label: str,
-        score_maximum: float,
-        tag: str = "reflectiejournaal",
-    ) -> LineItem:
-        raise NotImplementedError("lti_app.grading.service.line_item_for (helper A)")
-
-    def release_score(  # type: ignore[misc,unused-ignore]
-        session: Session,
-        *,
-        line_item: LineItem,
-        student: Person,
-        score_given: float | None,
-        score_maximum: float,
-        comment: str,
-        released_by: Person | None,
-        review_url: str,
-        activity_progress: str = "Completed",
-        grading_progress: str = "FullyGraded",
-    ) -> ScoreSync:
-        raise NotImplementedError("lti_app.grading.service.release_score (helper A)")
 
 
 def resource_id(assignment: JournalAssignment) -> str:
