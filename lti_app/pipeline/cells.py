@@ -62,6 +62,7 @@ class Labels:
             "agreement": _e(_("Agreement")),
             "hours": _e(_("Hours logged / planned")),
             "feedback": _e(_("Feedback")),
+            "journal": _e(_("Reflection journal")),
         }
         self.state = {k: _e(v) for k, v in STATE_LABELS.items()}
         self.track = {k: _e(v) for k, v in TRACK_LABELS.items()}
@@ -94,10 +95,12 @@ class Labels:
         self.last_feedback = _("last %(day)s")
         quiet = _e(_("no feedback lately"))
         self.quiet = f'<span class="tag feedback-quiet">{quiet}</span>'
+        self.no_entries = _e(_("no entries yet"))
+        self.last_entry = _("last %(day)s")
 
 
 # The cells whose content does not say what it is (a tag "draft", "0 min", a name).
-LABELLED = ("mentors", "agreement", "hours", "feedback")
+LABELLED = ("mentors", "agreement", "hours", "feedback", "journal")
 _LABELS: dict[str, Labels] = {}
 _LOCALES: dict[str, Locale] = {}
 
@@ -127,11 +130,12 @@ def _short_day(value: date, locale: str) -> str:
 class Cells:
     """One request's cells of the pipeline table (see the module's docstring)."""
 
-    def __init__(self, placement_url: str, feedback_url: str) -> None:
-        """``placement_url``, ``feedback_url``: a placement's page and its feedback page, each
-        without the id (the id is appended)."""
+    def __init__(self, placement_url: str, feedback_url: str, journal_url: str) -> None:
+        """``placement_url``, ``feedback_url``, ``journal_url``: a placement's page, its feedback
+        page and its journal, each without the id (the id is appended)."""
         self.labels = labels()
         self.feedback_url = _e(feedback_url)
+        self.journal_url = _e(journal_url)
         self.locale_name = format_locale()
         self.duration = duration_writer()
         self.placement_url = _e(placement_url)
@@ -251,6 +255,29 @@ class Cells:
             f"{last}{flag}</td>"
         )
 
+    def journal(self, p: PipelinePlacement) -> str:
+        """How many reflection entries the student submitted (a link to her journal), how many
+        she is writing, and when the last came."""
+        labels = self.labels
+        if p.state != PlacementState.APPROVED:
+            return f'{labels.open["journal"]}<span class="muted">–</span></td>'
+        key = ("journal", p.journal_submitted, p.journal_drafts)
+        count = self._memo.get(key)
+        if count is None:
+            if p.journal_submitted or p.journal_drafts:
+                parts = [ngettext("%(num)d submitted", "%(num)d submitted", p.journal_submitted)]
+                if p.journal_drafts:
+                    parts.append(ngettext("%(num)d draft", "%(num)d drafts", p.journal_drafts))
+                count = _e(", ".join(parts))
+            else:
+                count = labels.no_entries
+            self._memo[key] = count
+        last = ""
+        if p.journal_last is not None:
+            day = self.day(clock.in_brussels(p.journal_last).date())
+            last = f'<br><span class="muted small">{_e(labels.last_entry % {"day": day})}</span>'
+        return f'{labels.open["journal"]}<a href="{self.journal_url}{p.id}">{count}</a>{last}</td>'
+
     def student(self, row: PipelineRow) -> str:
         """The row group's header: the student's name (a link to the placement that most needs
         attention), whether they left the course, their address."""
@@ -264,7 +291,7 @@ class Cells:
         )
 
     def row(self, p: PipelinePlacement) -> str:
-        """A placement's six cells, in the order of the table's columns."""
+        """A placement's seven cells, in the order of the table's columns."""
         return (
             self.placement(p)
             + self.school(p)
@@ -272,6 +299,7 @@ class Cells:
             + self.agreement(p)
             + self.hours(p)
             + self.feedback(p)
+            + self.journal(p)
         )
 
     def table(self, rows: list[PipelineRow]) -> Markup:
@@ -282,13 +310,14 @@ class Cells:
         add = parts.append
         placement, school, mentors = self.placement, self.school, self.mentors
         agreement, hours, feedback = self.agreement, self.hours, self.feedback
+        journal = self.journal
         for row in rows:
             add("\n<tbody>" if row.active else '\n<tbody class="inactive">')
             student = self.student(row)
             for p in row.placements:
                 add(
                     f"\n<tr>{student}{placement(p)}{school(p)}{mentors(p)}{agreement(p)}"
-                    f"{hours(p)}{feedback(p)}</tr>"
+                    f"{hours(p)}{feedback(p)}{journal(p)}</tr>"
                 )
                 student = ""
             add("\n</tbody>")

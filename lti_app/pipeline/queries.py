@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from lti_app.feedback.growth import facts_query
 from lti_app.guests.models import GuestSession, MentorInvitation
 from lti_app.hours.models import HourEntry, HourState
+from lti_app.journals.models import EntryState, JournalEntry
 from lti_app.notifications.models import BouncedAddress, OutgoingMail
 from lti_app.pipeline.needs import agreements_query
 from lti_app.placements.models import Placement, PlacementMentor
@@ -52,6 +53,23 @@ class Queries:
         )
         # And its feedback facts (submitted forms, the last one's moment), joined in as well.
         feedback = facts_query(course_placements).subquery()
+        # And its journal: entries submitted, drafts, the last submission (index on
+        # journal_entry (placement_id, state)).
+        journal = (
+            select(
+                JournalEntry.placement_id,
+                func.sum(case((JournalEntry.state == EntryState.SUBMITTED, 1), else_=0)).label(
+                    "submitted"
+                ),
+                func.sum(case((JournalEntry.state == EntryState.DRAFT, 1), else_=0)).label(
+                    "drafts"
+                ),
+                func.max(JournalEntry.submitted_at).label("last"),
+            )
+            .where(JournalEntry.placement_id.in_(course_placements))
+            .group_by(JournalEntry.placement_id)
+            .subquery()
+        )
         self.placements = (
             select(Placement.id, Placement.state, Placement.track, Placement.school_id)
             .add_columns(
@@ -70,11 +88,15 @@ class Queries:
                 hours.c.pending,
                 feedback.c.forms,
                 feedback.c.last,
+                journal.c.submitted,
+                journal.c.drafts,
+                journal.c.last.label("journal_last"),
             )
             .join(School, Placement.school_id == School.id)
             .join(Person, Placement.student_id == Person.id)
             .outerjoin(hours, hours.c.placement_id == Placement.id)
             .outerjoin(feedback, feedback.c.placement_id == Placement.id)
+            .outerjoin(journal, journal.c.placement_id == Placement.id)
             .where(Placement.course_id == course_id)
             .order_by(Placement.start_date.is_(None), Placement.start_date, Placement.id)
         )

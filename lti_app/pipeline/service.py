@@ -61,6 +61,9 @@ class PipelinePlacement:
     feedback_forms: int = 0  # current submitted feedback forms
     feedback_last: datetime | None = None  # when the last of them came
     feedback_quiet: bool = False  # running, and no feedback for FEEDBACK_QUIET_WEEKS
+    journal_submitted: int = 0  # reflection entries submitted
+    journal_drafts: int = 0  # and being written
+    journal_last: datetime | None = None  # when the last was submitted
 
     @property
     def agreement_state(self) -> str:
@@ -204,7 +207,7 @@ def pipeline(
     placement here), with their placements, mentors, invitations and hours.
 
     A fixed number of statements whatever the course's size: students; placements (with school,
-    student, hour totals and feedback facts); mentors (with their invitation and whether they
+    student, hour totals, feedback and journal facts); mentors (with their invitation and whether they
     signed in); agreement states — each one query for the whole course (built once: queries.py). ``stale_days``: an agreement nobody signed for longer needs the coach.
     """
     q, now = queries(), utcnow()
@@ -239,6 +242,9 @@ def pipeline(
         pending,
         forms,
         last,
+        journal_submitted,
+        journal_drafts,
+        journal_last,
     ) in placements:
         item = by_id[placement_id] = PipelinePlacement(
             placement_id,
@@ -255,6 +261,9 @@ def pipeline(
             # A placement without submitted forms has no row to join: no count, no moment.
             feedback_forms=int(forms or 0),
             feedback_last=last,
+            journal_submitted=int(journal_submitted or 0),
+            journal_drafts=int(journal_drafts or 0),
+            journal_last=journal_last,
         )
         row = rows.get(student_id)
         if row is None:  # holds a placement here but is not (or no longer) a student member

@@ -56,6 +56,7 @@ def coach_home() -> Any:
     placement_url = url_for("placements.placement", placement_id=0)[:-1]
     # A placement's feedback page, its id appended; "/0" cut off as above.
     feedback_url = url_for("feedback.placement", placement_id=0)[:-1]
+    journal_url = url_for("journals.journal", placement_id=0)[:-1]
     return render_template(
         "placements/coach_home.html",
         course=course,
@@ -63,7 +64,7 @@ def coach_home() -> Any:
             s, course.id, wanted, stale_days=stale_days, quiet_weeks=quiet_weeks
         ),
         wanted=wanted,
-        cells=Cells(placement_url, feedback_url),
+        cells=Cells(placement_url, feedback_url, journal_url),
         placement_url=placement_url,
         agreement_url=url_for("agreements.agreement", agreement_id=0)[:-1],
         agreement_labels=AGREEMENT_LABELS,
