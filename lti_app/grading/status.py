@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,9 +34,50 @@ class ScoreStatus:
         return self.state is SyncState.FAILED
 
     @property
+    def reason(self) -> str:
+        """The stored reason (written by the worker in English, for the log too) in the
+        reader's language; the LMS's own status line stays as the LMS said it."""
+        return shown_reason(self.last_error)
+
+    @property
     def retrying(self) -> bool:
         """Pending after a failed try: the LMS's reason and the next try are worth showing."""
         return self.state is SyncState.PENDING and bool(self.last_error)
+
+
+_PREFIX = re.compile(r"^(?:grade not delivered|grade refused): ")
+_TOKEN = re.compile(r"^the platform refused an access token \(HTTP (\d+|None)\)$")
+_HTTP = re.compile(r"^HTTP (\d{3})(?: (.+))?$")
+
+
+def shown_reason(stored: str) -> str:
+    """A reason from grading/sync.py's ``describe`` (or the worker's) as the coach reads it."""
+    text = _PREFIX.sub("", stored.strip())
+    fixed = {
+        "no answer from the platform in time": _("no answer from the learning platform in time"),
+        "the platform could not be reached": _("the learning platform could not be reached"),
+        "Driehoek may not call this platform's address": _(
+            "Driehoek may not call this learning platform's address"
+        ),
+        "the worker stopped during the last attempt": _(
+            "the sending stopped during the last attempt"
+        ),
+    }
+    if text in fixed:
+        return fixed[text]
+    if match := _TOKEN.match(text):
+        return _(
+            "the learning platform refused Driehoek's access (HTTP %(status)s)",
+            status=match.group(1),
+        )
+    if match := _HTTP.match(text):
+        said = f" {match.group(2)}" if match.group(2) else ""
+        return _(
+            "the learning platform answered HTTP %(status)s%(said)s",
+            status=match.group(1),
+            said=said,
+        )
+    return text
 
 
 def score_statuses(

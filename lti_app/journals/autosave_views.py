@@ -14,12 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
-from flask_login import current_user
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
 
 from lti_app import db
-from lti_app.errors import STATUS_TEXT, render_error
+from lti_app.core.autosave import NO_STORE, answer_json, refused, saved
 from lti_app.journals import writing
 from lti_app.journals.access import entry_and_reader, writer_of
 from lti_app.journals.blueprint import bp
@@ -28,10 +25,6 @@ from lti_app.journals.models import EntryState, JournalEntry
 from lti_app.security import Permission, requires
 
 AUTOSAVE = "journals.autosave"
-
-
-def _refused(status: int, error: str, reason: str) -> Any:
-    return {"error": error, "reason": reason}, status, {"Cache-Control": "no-store"}
 
 
 def stored(entry: JournalEntry) -> dict[str, Any]:
@@ -53,10 +46,10 @@ def autosave(entry_id: int) -> Any:
     writer_of(reader, found)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return _refused(400, "bad request", "the body is not a JSON object")
+        return refused(400, "bad request", "the body is not a JSON object")
     revision = data.get("revision")
     if not isinstance(revision, int) or isinstance(revision, bool) or revision < 0:
-        return _refused(400, "bad request", "revision must be a whole number")
+        return refused(400, "bad request", "revision must be a whole number")
     s = db.session()
     try:
         writing.save(
@@ -70,49 +63,16 @@ def autosave(entry_id: int) -> Any:
         )
     except writing.BadEntry as bad:
         s.rollback()
-        return _refused(400, "bad entry", bad.reason)
-    except (writing.Conflict, writing.NotDraft) as refused:
+        return refused(400, "bad entry", bad.reason)
+    except (writing.Conflict, writing.NotDraft) as conflict:
         s.rollback()
         again = s.get(JournalEntry, entry_id)
         assert again is not None
-        current_app.logger.info("autosave of entry %s refused: %s", entry_id, refused.reason)
-        body = {"error": "conflict", "reason": refused.reason, **stored(again)}
-        return body, 409, {"Cache-Control": "no-store"}
+        current_app.logger.info("autosave of entry %s refused: %s", entry_id, conflict.reason)
+        body = {"error": "conflict", "reason": conflict.reason, **stored(again)}
+        return body, 409, NO_STORE
     s.commit()
-    return (
-        {
-            "revision": found.revision,
-            "saved_at": found.updated_at.isoformat(),
-            "saved_at_text": saved_text(found),
-        },
-        200,
-        {"Cache-Control": "no-store"},
-    )
+    return saved(found.revision, found.updated_at.isoformat(), saved_text(found))
 
 
-@bp.errorhandler(CSRFError)
-def _dead_token(exc: CSRFError) -> Any:
-    """A POST whose page's token died: signed out (401), or a page from an earlier session
-    (autosave: 403 JSON, and the script fetches the page again for a live token)."""
-    signed_in = bool(current_user.is_authenticated)
-    if request.endpoint == AUTOSAVE:
-        if signed_in:
-            return _refused(403, "csrf", "the page's token is from an earlier session")
-        return _refused(401, "signed out", "nobody is signed in")
-    status = 400 if signed_in else 401
-    title, advice = STATUS_TEXT[status]
-    return render_error(status, title, None, advice, "csrf")
-
-
-def _http_error(exc: HTTPException) -> Any:
-    """Autosave answers JSON whatever the browser asked for; other journal pages as everywhere."""
-    status = exc.code or 500
-    if request.endpoint == AUTOSAVE:
-        reasons = {401: "signed out", 403: "not yours", 404: "no such entry"}
-        return _refused(status, reasons.get(status, "refused"), str(exc.name))
-    title, advice = STATUS_TEXT.get(status, STATUS_TEXT[400])
-    return render_error(status, title, None, advice, str(exc.name))
-
-
-for _code in (400, 401, 403, 404, 405):
-    bp.register_error_handler(_code, _http_error)
+answer_json(bp, AUTOSAVE, "no such entry")

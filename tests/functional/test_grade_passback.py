@@ -277,8 +277,9 @@ def test_through_500_429_and_timeouts_a_grade_arrives_exactly_once_honouring_ret
         "HTTP 500 Internal Server Error",
     )
     assert failed.next_try_at is not None and failed.next_try_at > T0
-    assert "failed: HTTP 500 Internal Server Error, next try at 8 Dec 10:42" in status_text(
-        app, score_id
+    assert (
+        "failed: the learning platform answered HTTP 500 Internal Server Error, next try at 8 Dec 10:42"
+        in status_text(app, score_id)
     )
     assert work(app) == 0  # not before its time
     frozen(failed.next_try_at - clock.now())
@@ -328,7 +329,10 @@ def test_a_refusal_no_retry_fixes_fails_with_the_reason_and_the_coach_can_resend
     assert (failed.state, failed.last_error) == (SyncState.FAILED, "HTTP 400 Bad Request")
     assert platform.received == []
     shown = status_text(app, score_id)
-    assert "failed: HTTP 400 Bad Request" in shown and "Send again" in shown
+    assert (
+        "failed: the learning platform answered HTTP 400 Bad Request" in shown
+        and "Send again" in shown
+    )
 
     # The coach (signed in to this course by the launch of the fixture) sends it again.
     platform.refuse_scores = None
@@ -623,3 +627,26 @@ def test_canvas_gets_its_submission_extension_pointing_at_the_review(app: Flask)
     assert "https://canvas.instructure.com/lti/submission" not in score_body(
         score, "abc", on_canvas=False
     )
+
+
+def test_the_reason_a_grade_failed_reads_in_the_coachs_language(app: Flask) -> None:
+    """The worker stores its reason in English (for the log as well); the coach reads it in
+    Dutch, with the LMS's own status line as the LMS said it."""
+    from flask_babel import force_locale
+
+    stored = {
+        "grade not delivered: no answer from the platform in time": (
+            "geen antwoord van het leerplatform"
+        ),
+        "HTTP 429 Too Many Requests": "HTTP 429 Too Many Requests",
+        "grade refused: the platform refused an access token (HTTP 401)": "HTTP 401",
+        "something the platform said": "something the platform said",
+    }
+    with app.test_request_context(), force_locale("nl"):
+        for text, expected in stored.items():
+            shown = grading_status.shown_reason(text)
+            assert expected in shown, (text, shown)
+            assert "grade not delivered" not in shown and "grade refused" not in shown
+        assert grading_status.shown_reason("HTTP 500 Internal Server Error").startswith(
+            "het leerplatform antwoordde"
+        )

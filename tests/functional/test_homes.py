@@ -47,6 +47,7 @@ HEADER_LINKS = {
     "/schools": "Schools",
     "/agreement-templates": "Agreement templates",
     "/admin/registrations": "Learning platforms",
+    "/journals/prompts": "Reflection prompts",
 }
 
 
@@ -192,6 +193,8 @@ def test_the_header_links_to_the_pages_each_person_may_use(app: Flask, lms: Test
     bar = header(coach, "/coach")
     assert '<a href="/schools">' in bar and '<a href="/coach/roster/members">' in bar
     assert "/agreement-templates" not in bar and "/admin/registrations" not in bar
+    assert '<a href="/journals/queue">Reflection journals</a>' in bar
+    assert "/journals/prompts" not in bar
 
     student = launch_client(app, lms, MEHDI)
     bar = header(student, "/student")
