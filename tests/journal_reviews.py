@@ -24,9 +24,9 @@ from lti_app.journals.models import (
     EntryState,
     JournalEntry,
     JournalEntryVersion,
-    JournalPrompts,
     JournalReview,
 )
+from lti_app.journals.prompts import current_prompts
 from lti_app.placements.models import Placement
 from lti_app.roster.models import Course
 from tests.guests import (
@@ -44,12 +44,8 @@ COACH = Person("coach-1", "An Peeters", [INSTRUCTOR], "an@hogeschool.example", l
 SOFIE = Person("student-1", "Sofie Maes", [LEARNER], "sofie@student.example", locale="en")
 BRAM = Person("student-2", "Bram Claes", [LEARNER], "bram@student.example", locale="en")
 
-FREE_SET = {
-    "key": "free",
-    "title": {"nl": "Vrije reflectie", "en": "Free reflection"},
-    "intro": {"nl": "", "en": ""},
-    "prompts": [{"key": "p1", "label": {"nl": "Reflectie", "en": "Reflection"}, "help": {}}],
-}
+# The default free prompt set's one prompt (lti_app/journals/prompt_defaults.py).
+FREE_PROMPT = "text"
 
 
 @dataclass
@@ -90,20 +86,13 @@ def course_with_students(app: Flask, lms: TestLMS) -> Course1:
 
 
 def prompts_of(app: Flask, course_id: int) -> int:
-    """The course programme's prompt sets (version 1 made here if it has none yet)."""
+    """The course's programme's current prompt sets (the defaults, saved on first use)."""
     with app.app_context():
         s = db.session()
         course = s.get(Course, course_id)
         assert course is not None and course.programme_id is not None
-        found = s.scalars(
-            select(JournalPrompts)
-            .where(JournalPrompts.programme_id == course.programme_id)
-            .order_by(JournalPrompts.version.desc())
-        ).first()
-        if found is None:
-            found = JournalPrompts(programme_id=course.programme_id, version=1, sets=[FREE_SET])
-            s.add(found)
-            s.commit()
+        found = current_prompts(s, course.programme_id)
+        s.commit()
         return found.id
 
 
@@ -129,7 +118,7 @@ def add_journal_entry(
             prompts_id=prompts_of(app, placement.course_id),
             prompt_set="free",
             title=title,
-            answers={"p1": f"<p>{text_}</p>"},
+            answers={FREE_PROMPT: f"<p>{text_}</p>"},
             competencies=[],
             is_final=is_final,
             state=EntryState.SUBMITTED if submitted else EntryState.DRAFT,
@@ -166,7 +155,7 @@ def set_entry_state(app: Flask, entry_id: int, state: EntryState, text_: str | N
         assert entry is not None
         entry.state = state
         if text_ is not None:
-            entry.answers = {"p1": f"<p>{text_}</p>"}
+            entry.answers = {FREE_PROMPT: f"<p>{text_}</p>"}
         if state == EntryState.SUBMITTED:
             entry.submitted_at = clock.now()
         s.commit()

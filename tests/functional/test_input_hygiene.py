@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 from lti_app import clock, db
 from lti_app.db import Base
 from lti_app.guests.models import MentorInvitation
+from lti_app.journals.models import ReviewState
 from lti_app.placements.models import Placement, PlacementState
 from tests.feedback import add_form
 from tests.feedback_requests import add_request
@@ -456,9 +457,26 @@ def _journal_page(state: str) -> Callable[[World], Iterator[Attempt]]:
 
         entry = add_entry(w.app, w.ids["placement"], submitted=state == "submitted")
         endpoint = "journals.save_entry" if state == "draft" else "journals.revise_entry"
+        # Her hand-in waits for the coach, which locks her entries: "revise" is offered while
+        # the coach asks for a resubmission, so ask for one during this walk.
+        held = _review_state(w, ReviewState.RESUBMIT) if state == "submitted" else None
         yield from _form_attempts(w, endpoint, FormPage("lotte", f"/journals/entries/{entry}"))
+        if held is not None:
+            _review_state(w, held)
 
     return attempts
+
+
+def _review_state(w: World, state: Any) -> Any:
+    """Set the walk's review to ``state``; the state it had."""
+    from lti_app.journals.models import JournalReview
+
+    with w.app.app_context():
+        review = db.session().get(JournalReview, w.ids["review"])
+        assert review is not None
+        before, review.state = review.state, state
+        db.session().commit()
+        return before
 
 
 def _review_button(path: str) -> Callable[[World], Iterator[Attempt]]:
@@ -491,6 +509,49 @@ def _journal_posts(path: str, values: dict[str, str]) -> Callable[[World], Itera
     return attempts
 
 
+def _resend_attempts(w: World) -> Iterator[Attempt]:
+    """The resend button of a grade the LMS refused (its form is on the review page only then):
+    as the coach, with her token, each field given a NUL."""
+    from lti_app.grading.models import ScoreSync, SyncState
+    from lti_app.grading.service import line_item_for, release_score
+    from lti_app.journals.models import JournalReview
+    from lti_app.roster.models import Person
+
+    with w.app.app_context():
+        s = db.session()
+        review = s.get(JournalReview, w.ids["review"])
+        assert review is not None
+        course = review.assignment.course
+        item = line_item_for(
+            s, course=course, resource_id="hygiene", label="Hygiene", score_maximum=20
+        )
+        student = s.get(Person, review.student_id)
+        assert student is not None
+        score = release_score(
+            s,
+            line_item=item,
+            student=student,
+            score_given=12,
+            score_maximum=20,
+            comment="",
+            released_by=None,
+            review_url="",
+        )
+        score.state = SyncState.FAILED
+        s.commit()
+        score_id = score.id
+    client = w.clients["coach"]
+    token = csrf(text(client.get(f"/journals/reviews/{w.ids['review']}")))
+    url = f"/grading/scores/{score_id}/resend"
+    for data, where in _with_nul({"csrf_token": token, "next": "/journals/queue"}, "field "):
+        if not where.endswith("csrf_token"):
+            yield Attempt(client, url, data, where)
+    with w.app.app_context():
+        kept = db.session().get(ScoreSync, score_id)
+        assert kept is not None and kept.state == SyncState.FAILED  # nothing resent
+
+
+WALK["grading.resend"] = _resend_attempts
 WALK["journals.new_entry"] = FormPage("lotte", "/journals/placements/{placement}")
 WALK["journals.prompt_sets"] = FormPage("coordinator", "/journals/prompts")
 WALK["journals.save_entry"] = _journal_page("draft")

@@ -27,6 +27,7 @@ from lti_app.journals import models as journal_models
 from lti_app.journals.models import JournalReview, ReviewState
 from tests.guests import csrf, english_client, text
 from tests.journal_reviews import (
+    FREE_PROMPT,
     Course1,
     assignment_ids,
     course_with_students,
@@ -98,7 +99,7 @@ def world(app: Flask, lms: TestLMS, monkeypatch: pytest.MonkeyPatch) -> World:
         s = db.session()
         entry = s.get(journal_models.JournalEntry, made[0])
         assert entry is not None
-        entry.answers = {"p1": f"<p>{SECRET}</p>"}
+        entry.answers = {FREE_PROMPT: f"<p>{SECRET}</p>"}
         s.commit()
     hand_in(course.students["bram"], assignment)
     review = review_row(app, assignment, course.people["bram"])
@@ -221,7 +222,7 @@ def test_outsiders_get_nothing_of_brams_journal_and_change_nothing(
                             "comment": "x",
                             "grade": "1",
                             "reason": "x",
-                            "p1": "x",
+                            FREE_PROMPT: "x",
                             "next": "/",
                         },
                         headers={"X-CSRFToken": token},

@@ -61,7 +61,10 @@ def served_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 @pytest.fixture
 def sandbox(served_app: Flask) -> FlaskClient:
-    return served_app.test_client()
+    """A browser on the sandbox that reads English (the assertions quote the English pages)."""
+    client = served_app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 def auth(client: FlaskClient, app: Flask, scope: str = ALL_AGS) -> dict[str, str]:
