@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_app.db import utcnow
@@ -23,10 +24,59 @@ SEND_KIND = "grading.send"
 SEND_ATTEMPTS = 15
 DEFAULT_TAG = "reflectiejournaal"
 TIMESTAMP_STEP = timedelta(milliseconds=1)
+JOURNAL_RESOURCE_PREFIX = "driehoek-journal-"
 
 
-def resource_id_of(assignment_id: int) -> str:
-    return f"driehoek-journal-{assignment_id}"
+def journal_resource_id(assignment_id: int) -> str:
+    """The AGS ``resourceId`` of a journal assignment's gradebook column."""
+    return f"{JOURNAL_RESOURCE_PREFIX}{assignment_id}"
+
+
+def journal_assignment_id(resource_id: object) -> int | None:
+    """The assignment id a journal resource id names, or None for anything else."""
+    if not isinstance(resource_id, str) or not resource_id.startswith(JOURNAL_RESOURCE_PREFIX):
+        return None
+    digits = resource_id[len(JOURNAL_RESOURCE_PREFIX) :]
+    return int(digits) if digits.isdigit() and len(digits) <= 12 else None
+
+
+def find_or_make_line_item(
+    session: Session,
+    *,
+    course: Course,
+    resource_id: str,
+    label: str,
+    score_maximum: float,
+    tag: str = DEFAULT_TAG,
+) -> tuple[LineItem, bool]:
+    """The course's line item for ``resource_id`` and whether this call made it (flushed, not
+    committed). Of two first uses at once (two coaches, a release and a deep link), one makes
+    the row and the other finds it: the unique (course_id, resource_id) decides."""
+    found = _line_item(session, course.id, resource_id)
+    if found is not None:
+        return found, False
+    item = LineItem(
+        course_id=course.id,
+        resource_id=resource_id,
+        tag=tag,
+        label=label[:300],
+        score_maximum=score_maximum,
+    )
+    try:
+        with session.begin_nested():
+            session.add(item)
+    except IntegrityError:
+        found = _line_item(session, course.id, resource_id)
+        if found is None:
+            raise
+        return found, False
+    return item, True
+
+
+def _line_item(session: Session, course_id: int, resource_id: str) -> LineItem | None:
+    return session.scalars(
+        select(LineItem).where(LineItem.course_id == course_id, LineItem.resource_id == resource_id)
+    ).first()
 
 
 def line_item_for(
@@ -43,20 +93,16 @@ def line_item_for(
     A label or maximum that changed is updated here; the LMS's column keeps what it was made
     with (a coach renames a gradebook column in the LMS).
     """
-    item = session.scalars(
-        select(LineItem).where(LineItem.course_id == course.id, LineItem.resource_id == resource_id)
-    ).first()
-    if item is None:
-        item = LineItem(
-            course=course,
-            resource_id=resource_id,
-            label=label,
-            score_maximum=score_maximum,
-            tag=tag,
-        )
-        session.add(item)
-    else:
-        item.label, item.score_maximum, item.tag = label, score_maximum, tag
+    item, made = find_or_make_line_item(
+        session,
+        course=course,
+        resource_id=resource_id,
+        label=label,
+        score_maximum=score_maximum,
+        tag=tag,
+    )
+    if not made:
+        item.label, item.score_maximum, item.tag = label[:300], score_maximum, tag
     session.flush()
     return item
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from lti_app.feedback.editing import Errors
 from lti_app.grading.models import ScoreSync
-from lti_app.grading.service import line_item_for, release_score
+from lti_app.grading.service import journal_resource_id, line_item_for, release_score
 from lti_app.journals.assignments import number, shown_number
 from lti_app.journals.models import (
     EntryComment,
@@ -34,10 +34,6 @@ from lti_app.roster.models import Person
 
 COMMENT_MAX = 10_000
 REASON_MAX = 2_000
-
-
-def resource_id(assignment: JournalAssignment) -> str:
-    return f"driehoek-journal-{assignment.id}"
 
 
 # -- comments ----------------------------------------------------------------------------------
@@ -299,7 +295,7 @@ def release(
     line_item = line_item_for(
         session,
         course=assignment.course,
-        resource_id=resource_id(assignment),
+        resource_id=journal_resource_id(assignment.id),
         label=assignment.title,
         score_maximum=assignment.max_score,
     )

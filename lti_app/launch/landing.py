@@ -25,13 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_app.errors import LaunchError
-from lti_app.grading.deep_links import journal_assignment_id
 from lti_app.grading.launches import (
     custom_parameters,
     line_item_of_link,
     line_item_url,
     link_resource_id,
 )
+from lti_app.grading.service import journal_assignment_id
 from lti_app.journals.models import JournalAssignment
 from lti_app.lti.message_launch import FOR_USER, same_origin
 from lti_app.placements.models import Placement, PlacementState
