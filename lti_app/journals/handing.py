@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lti_app.journals import telling
 from lti_app.journals.models import (
     EntryState,
     JournalAssignment,
@@ -175,4 +176,5 @@ def hand_in(
     if getattr(done, "rowcount", 0) != 1:
         raise NotHandable(review.id)
     session.refresh(review)
+    telling.handed_in(session, review)
     return review

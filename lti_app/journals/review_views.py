@@ -224,7 +224,9 @@ def ask_resubmission(review_id: int) -> Any:
     s = db.session()
     after = queue.neighbours(s, found).next
     _save(found, grading, checked)
-    reviewing.ask_resubmission(s, found, grading.reason, now=clock.now())
+    reviewing.ask_resubmission(
+        s, found, grading.reason, now=clock.now(), coach_id=signed_in_person().id
+    )
     s.commit()
     flash(
         _(

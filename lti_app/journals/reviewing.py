@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from lti_app.feedback.editing import Errors
 from lti_app.grading.models import ScoreSync
 from lti_app.grading.service import journal_resource_id, line_item_for, release_score
+from lti_app.journals import telling
 from lti_app.journals.assignments import number, shown_number
 from lti_app.journals.models import (
     EntryComment,
@@ -253,7 +254,7 @@ def unreleased_changes(review: JournalReview, comments: dict[int, EntryComments]
 
 
 def ask_resubmission(
-    session: Session, review: JournalReview, reason: str, *, now: datetime
+    session: Session, review: JournalReview, reason: str, *, now: datetime, coach_id: int
 ) -> None:
     """Back to the student with a reason; the comments on her entries go with it (released),
     the grade does not (the caller commits)."""
@@ -261,6 +262,7 @@ def ask_resubmission(
     review.resubmit_reason = reason
     review.updated_at = now
     _release_comments(session, review, now)
+    telling.resubmission_asked(session, review, coach_id)
 
 
 class NothingToRelease(Exception):
@@ -310,6 +312,7 @@ def release(
         released_by=coach,
         review_url=review_url,
     )
+    telling.released(session, review, coach.id)
     session.flush()
     return score
 

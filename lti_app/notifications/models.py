@@ -76,6 +76,9 @@ class NoticeKind(enum.StrEnum):
     HOURS_RETURNED = "hours_returned"  # the mentor returned hours to fix
     FEEDBACK_REQUESTED = "feedback_requested"  # a student asks the mentor for feedback
     FEEDBACK_GIVEN = "feedback_given"  # a mentor or the coach submitted (or corrected) a form
+    JOURNAL_HANDED_IN = "journal_handed_in"  # a student handed in her journal: the coach reviews
+    JOURNAL_RESUBMIT = "journal_resubmit"  # the coach asked her to hand it in again
+    JOURNAL_GRADED = "journal_graded"  # the coach released her grade
 
 
 # Kinds that wait for something the recipient does: they stay open (and in the daily digest)
@@ -87,6 +90,8 @@ ASKS_ACTION = frozenset(
         NoticeKind.PLACEMENT_RETURNED,
         NoticeKind.HOURS_RETURNED,
         NoticeKind.FEEDBACK_REQUESTED,
+        NoticeKind.JOURNAL_HANDED_IN,
+        NoticeKind.JOURNAL_RESUBMIT,
     }
 )
 

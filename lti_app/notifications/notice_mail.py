@@ -61,6 +61,9 @@ SUBJECTS: dict[NoticeKind, Any] = {
     NoticeKind.HOURS_RETURNED: _l("Hours of %(student)s came back to be corrected"),
     NoticeKind.FEEDBACK_REQUESTED: _l("%(student)s asks you for feedback on a lesson"),
     NoticeKind.FEEDBACK_GIVEN: _l("New feedback for %(student)s"),
+    NoticeKind.JOURNAL_HANDED_IN: _l("%(student)s handed in a reflection journal"),
+    NoticeKind.JOURNAL_RESUBMIT: _l("Hand in the reflection journal of %(student)s again"),
+    NoticeKind.JOURNAL_GRADED: _l("The reflection journal of %(student)s is graded"),
 }
 SEVERAL = _l("%(count)d updates about placements in Driehoek")
 DIGEST = _l("Still waiting for you in Driehoek")
