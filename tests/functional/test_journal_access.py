@@ -25,7 +25,7 @@ from lti_app import clock, db
 from lti_app.grading.models import LineItem, ScoreSync
 from lti_app.journals import models as journal_models
 from lti_app.journals.models import JournalReview, ReviewState
-from tests.guests import csrf, english_client, text
+from tests.guests import add_mentor, add_placement, csrf, english_client, sign_in_mentor, text
 from tests.journal_reviews import (
     FREE_PROMPT,
     Course1,
@@ -144,9 +144,20 @@ def world(app: Flask, lms: TestLMS, monkeypatch: pytest.MonkeyPatch) -> World:
         "review_id": review.id,
         "score_id": score_id,
     }
+    # A school mentor (a guest) of another placement of the course: mentors read no journals.
+    jan = "jan.peeters@atheneum.example"
+    add_placement(
+        app,
+        mentors=[add_mentor(app, jan, "Jan Peeters")],
+        course_id=course.course_id,
+        student_id=course.people["sofie"],
+    )
+    mentor = english_client(app)
+    sign_in_mentor(app, mentor, jan)
     return World(
         ids=ids,
         outsiders={
+            "a mentor of another placement": mentor,
             "another student": course.students["sofie"],
             "a coach of another course": other_coach,
             "nobody": english_client(app),
@@ -179,7 +190,7 @@ def _path(rule: Any, ids: dict[str, int]) -> str:
 
 
 def _token(app: Flask, client: FlaskClient) -> str:
-    for own in ("/student", "/coach"):
+    for own in ("/student", "/coach", "/mentor"):
         page = client.get(own)
         if page.status_code == 200:
             return csrf(text(page))
@@ -235,7 +246,7 @@ def test_outsiders_get_nothing_of_brams_journal_and_change_nothing(
                 assert response.status_code in expected, (who, method, path, body[:300])
                 for secret in (SECRET, VERDICT, "Bram", *GRADE):
                     assert secret not in body, (who, method, path, secret)
-    assert tried >= 3 * 8
+    assert tried >= 4 * 8
     assert _counts(app) == before
 
 
